@@ -1,0 +1,140 @@
+"""``ganstudy``: the front door. Exit codes: 0 success, 2 invalid input, 1 any other failure."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import yaml
+
+from study.errors import UserError
+
+
+def _parse_set(items: Sequence[str]) -> dict[str, Any]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--set {item}", "expected key=value")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def cmd_run(args) -> int:
+    from study.runner import run
+    from study.spec import load_spec
+
+    spec = load_spec(args.spec)
+    experiment = run(spec, storage=Path(args.storage), name=args.name, address=args.address)
+    print(f"study finished: {experiment}\nnext: ganstudy report {experiment}")
+    return 0
+
+
+def cmd_resume(args) -> int:
+    from study.runner import resume
+
+    experiment = resume(Path(args.experiment), address=args.address)
+    print(f"study finished: {experiment}\nnext: ganstudy report {experiment}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from analysis.report import write_report
+
+    experiment = Path(args.experiment)
+    out = write_report(experiment, Path(args.out) if args.out else None)
+    print(f"report written: {out / 'report.md'}")
+    return 0
+
+
+def cmd_trial(args) -> int:
+    from pydantic import ValidationError
+
+    from study.spec import _message, load_spec
+    from trainables.config import TrialConfig
+    from trainables.loop import train
+
+    spec = load_spec(args.spec)
+    try:
+        cfg = TrialConfig(**{**spec.base_config(), **_parse_set(args.set)})
+    except ValidationError as e:
+        raise UserError("--set", _message(e)) from None
+    final = train(cfg, progress_bar=True)
+    if args.json:
+        print(json.dumps(final, default=str))
+    else:
+        for key, value in final.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from study.spec import load_spec
+
+    spec = load_spec(args.spec)
+    n = len(spec.trial_configs())
+    print(f"{args.spec}: valid, {n} trial{'s' if n != 1 else ''}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from trainables.registry import ALL
+
+    for kind, registry in ALL.items():
+        print(f"{kind}:")
+        for name in registry:
+            item = registry.get(name)
+            note = getattr(item, "source", "")
+            default = getattr(item, "default_lr", None)
+            extra = f" (default lr {default:g})" if default else ""
+            print(f"  {name}{extra}{'  - ' + note if note else ''}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ganstudy", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="run a study on Ray Tune")
+    p.add_argument("spec")
+    p.add_argument("--storage", default="results", help="experiments root (default ./results)")
+    p.add_argument("--name", help="experiment name (default: the spec's name)")
+    p.add_argument("--address", help="join a Ray cluster: 'auto' or 'ray://host:port' (default: local Ray)")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("resume", help="finish an interrupted study")
+    p.add_argument("experiment")
+    p.add_argument("--address")
+    p.set_defaults(func=cmd_resume)
+    p = sub.add_parser("report", help="write the report of an experiment folder")
+    p.add_argument("experiment")
+    p.add_argument("--out", help="report folder (default EXPERIMENT/report)")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser("trial", help="one trial in this process, without Ray")
+    p.add_argument("spec")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--json", action="store_true", help="print the final metrics as JSON on the last line")
+    p.set_defaults(func=cmd_trial)
+    p = sub.add_parser("validate", help="check a spec and count its trials")
+    p.add_argument("spec")
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("list", help="registered components")
+    p.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as e:
+        print(f"error: {e.where}: {e.what}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""A real (tiny) study through Ray Tune: run, report, resume, refuse to overwrite."""
+import pandas as pd
+import pytest
+
+from study.cli import main
+
+SPEC = """
+name: tiny
+trial: {dataset: ring8, width: 16, depth: 1, batch_size: 32, iterations: 20, eval_every: 10, eval_samples: 200}
+grid: {optimizer: [adam, acgd], lr: [1.0e-3, 1.0e+3], seed: [0]}
+resources: {cpu: 1, gpu: 0}
+"""
+
+
+@pytest.fixture(scope="module")
+def finished_study(ray_local, tmp_path_factory):
+    root = tmp_path_factory.mktemp("study")
+    spec = root / "tiny.yaml"
+    spec.write_text(SPEC)
+    assert main(["run", str(spec), "--storage", str(root / "results")]) == 0
+    return spec, root / "results" / "tiny"
+
+
+def _result_lines(experiment):
+    return {p.parent.name: len(p.read_text().splitlines()) for p in experiment.glob("*/result.json")}
+
+
+def test_study_runs_every_grid_point_and_reports(finished_study):
+    _, experiment = finished_study
+    assert (experiment / "ganstudy.json").is_file()
+    assert main(["report", str(experiment)]) == 0
+    trials = pd.read_csv(experiment / "report" / "trials.csv")
+    assert len(trials) == 4
+    assert set(trials["status"]) <= {"ok", "diverged"}
+    huge = trials[trials["lr"] == 1e3]
+    assert (huge["status"] == "diverged").all()  # an absurd step size diverges, and is counted
+    sane = trials[trials["lr"] == 1e-3]
+    assert (sane["status"] == "ok").all() and (sane["iterations"] == 20).all()
+    assert (trials["grad_calls"] > 0).all()  # cost is counted, also for the step that diverged
+    assert list(experiment.glob("trial_*/checkpoint_*/state.pt")), "trials report with checkpoints"
+    for name in ("summary.csv", "report.md", "score_vs_lr.png"):
+        assert (experiment / "report" / name).is_file()
+
+
+def test_run_into_an_existing_study_refuses_and_points_to_resume(finished_study, capsys):
+    spec, experiment = finished_study
+    before = _result_lines(experiment)
+    assert main(["run", str(spec), "--storage", str(experiment.parent)]) == 2
+    assert "use `ganstudy resume`" in capsys.readouterr().err
+    assert _result_lines(experiment) == before
+
+
+def test_resume_of_a_finished_study_reruns_nothing(finished_study):
+    _, experiment = finished_study
+    before = _result_lines(experiment)
+    assert main(["resume", str(experiment)]) == 0
+    assert _result_lines(experiment) == before

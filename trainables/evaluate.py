@@ -1,0 +1,38 @@
+"""Evaluation of a generator; fixed noise and reference samples, so it never touches the training RNG."""
+from __future__ import annotations
+
+import torch
+
+from trainables import metrics_toy
+
+EVAL_SEED = 2020  # fixed latent and reference draws, shared by every trial (as torch-fidelity's rng_seed)
+
+
+@torch.no_grad()
+def generate(G: torch.nn.Module, n: int, z_dim: int, device: torch.device, seed: int = EVAL_SEED) -> torch.Tensor:
+    z = torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
+    was_training = G.training
+    G.eval()
+    try:
+        return G(z.to(device)).cpu()
+    finally:
+        G.train(was_training)
+
+
+def evaluate_points(G, data, cfg, device) -> dict:
+    n = cfg.eval_samples
+    samples = generate(G, n, cfg.z_dim, device)
+    reference = data.sample(n, generator=torch.Generator().manual_seed(EVAL_SEED + 1))
+    metrics = metrics_toy.toy_metrics(samples, reference, data.centers, data.sigma)
+    return {**metrics, "score": metrics[metrics_toy.SCORE], "score_name": metrics_toy.SCORE,
+            "score_mode": metrics_toy.SCORE_MODE, "protocol": f"toy-{data.name}:n={n}"}
+
+
+def worst_metrics(data, cfg) -> dict:
+    """What a diverged trial scores: the worst value of the score of record (never dropped)."""
+    return {"score": metrics_toy.WORST_SCORE, "score_name": metrics_toy.SCORE,
+            "score_mode": metrics_toy.SCORE_MODE, metrics_toy.SCORE: metrics_toy.WORST_SCORE,
+            "protocol": f"toy-{data.name}:n={cfg.eval_samples}"}
+
+
+EVALUATORS = {"points": (evaluate_points, worst_metrics)}

@@ -1,0 +1,155 @@
+"""One trial: config -> data, models, loss, regularizer, method -> training loop -> metrics.
+
+A trial is a pure function of its config (seed included). Every ``eval_every`` iterations it
+evaluates and hands a metrics record plus a checkpoint writer to ``on_report``. Divergence is a
+result: a non-finite or exploding loss (or a solver's NonFiniteError) ends the trial normally with
+``status="diverged"`` and the worst score.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Optional
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from trainables import checkpoint
+from trainables.config import TrialConfig, make_config
+from trainables.evaluate import EVALUATORS
+from trainables.game import GANGame
+from trainables.optim import NonFiniteError
+from trainables.registry import ARCHITECTURES, DATASETS, LOSSES, OPTIMIZERS, REGULARIZERS
+
+OnReport = Callable[[dict[str, Any], Callable[[str], None]], None]
+
+
+@dataclass
+class Progress:
+    """Counters that survive a checkpoint."""
+
+    iteration: int = 0
+    wall_time_s: float = 0.0
+    grad_calls: int = 0
+    status: str = "running"
+    best_score: Optional[float] = None
+    best_iteration: Optional[int] = None
+    diagnostics: dict[str, float] = field(default_factory=dict)  # sums since the last report
+    steps_since_report: int = 0
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class Trial:
+    """The objects of one trial, built deterministically from its config."""
+
+    def __init__(self, cfg: TrialConfig):
+        self.cfg = cfg
+        self.device = resolve_device(cfg.device)
+        torch.manual_seed(cfg.seed)
+        np.random.seed(cfg.seed)
+        random.seed(cfg.seed)
+        dataset_spec = DATASETS.get(cfg.dataset)
+        self.data = dataset_spec.build(**cfg.model_dump())
+        G, D = ARCHITECTURES.get(cfg.arch).build(data_shape=self.data.shape, **cfg.model_dump())
+        self.G, self.D = G.to(self.device), D.to(self.device)
+        self.game = GANGame(self.G, self.D, LOSSES.get(cfg.loss), REGULARIZERS.get(cfg.regularizer),
+                            self.data, cfg, self.device)
+        self.method = OPTIMIZERS.get(cfg.optimizer).build(self.game, cfg)
+        self.evaluate, self.worst = EVALUATORS[dataset_spec.kind]
+        self.progress = Progress()
+
+    def state(self) -> dict[str, Any]:
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "method": self.method.state_dict(),
+                "progress": asdict(self.progress)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        # torch optimizers adopt the given tensors and update them in place: copy, so the caller's
+        # state (a checkpoint someone may restore again) is never changed
+        self.method.load_state_dict(copy.deepcopy(state["method"]))
+        self.progress = Progress(**state["progress"])
+        checkpoint.set_rng_state(state["rng"])
+
+    def save(self, directory: str) -> None:
+        checkpoint.save(directory, self.state())
+
+    def step(self) -> bool:
+        """One iteration; False when the trial diverged."""
+        p = self.progress
+        start = time.perf_counter()
+        try:
+            stats = self.method.step()
+        except NonFiniteError:
+            stats = None
+        p.wall_time_s += time.perf_counter() - start
+        p.iteration += 1
+        if stats is not None:
+            p.grad_calls += int(stats.pop("grad_calls"))  # spent even by the step that diverges
+        if stats is None or not _finite_and_bounded(stats, self.cfg.diverge_loss):
+            p.status = "diverged"
+            return False
+        p.steps_since_report += 1
+        for key, value in stats.items():
+            p.diagnostics[key] = p.diagnostics.get(key, 0.0) + float(value)
+        return True
+
+    def record(self) -> dict[str, Any]:
+        """Evaluate now and build the metrics record for this report."""
+        p = self.progress
+        done = p.status == "diverged" or p.iteration >= self.cfg.iterations
+        if p.status == "diverged":
+            metrics = self.worst(self.data, self.cfg)
+        else:
+            metrics = self.evaluate(self.G, self.data, self.cfg, self.device)
+            if done:
+                p.status = "ok"
+        if _improves(metrics["score"], p.best_score, metrics["score_mode"]):
+            p.best_score, p.best_iteration = metrics["score"], p.iteration
+        means = {k: v / max(p.steps_since_report, 1) for k, v in p.diagnostics.items()}
+        p.diagnostics, p.steps_since_report = {}, 0
+        return {**means, **metrics, "iteration": p.iteration, "status": p.status, "finished": done,
+                "best_score": p.best_score, "best_iteration": p.best_iteration,
+                "grad_calls": p.grad_calls, "wall_time_s": p.wall_time_s}
+
+
+def _improves(score: float, best: Optional[float], mode: str) -> bool:
+    return best is None or (score < best if mode == "min" else score > best)
+
+
+def _finite_and_bounded(stats: dict[str, float], limit: float) -> bool:
+    losses = (stats["d_loss"], stats["g_loss"])
+    return all(math.isfinite(v) and abs(v) <= limit for v in losses)
+
+
+def train(config: dict[str, Any] | TrialConfig, *, resume: Optional[dict[str, Any]] = None,
+          on_report: Optional[OnReport] = None, progress_bar: bool = False) -> dict[str, Any]:
+    """Run (or continue, from a checkpoint's state) one trial; return the final metrics record."""
+    trial = Trial(make_config(config))
+    cfg = trial.cfg
+    if resume is not None:
+        trial.restore(resume)
+    last: Optional[dict[str, Any]] = resume.get("last_record") if resume else None
+    bar = tqdm(total=cfg.iterations, initial=trial.progress.iteration, disable=not progress_bar,
+               desc=f"{cfg.optimizer}+{cfg.regularizer} lr={cfg.lr:g}", unit="it")
+    while trial.progress.status == "running" and trial.progress.iteration < cfg.iterations:
+        ok = trial.step()
+        bar.update(1)
+        it = trial.progress.iteration
+        if ok and it % cfg.eval_every and it < cfg.iterations:
+            continue
+        last = trial.record()
+        bar.set_postfix(score=f"{last['score']:.4g}", status=last["status"])
+        if on_report is not None:
+            on_report(last, lambda d, _last=last: checkpoint.save(d, {**trial.state(), "last_record": _last}))
+    bar.close()
+    return last if last is not None else trial.record()

@@ -1,0 +1,44 @@
+"""Adversarial losses on discriminator logits.
+
+Each loss gives the discriminator's loss (minimised by D) and the generator's loss (minimised by G),
+and says whether the game is zero-sum: then G's loss equals -D's loss up to terms G cannot move, and
+D's loss is the single objective a zero-sum solver (CGD, ACGD) needs, maximised by G.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    zero_sum: bool
+    d_loss: Callable[[Tensor, Tensor], Tensor]  # (D(real), D(fake)) -> scalar
+    g_loss: Callable[[Tensor], Tensor]  # D(fake) -> scalar
+
+
+wgan = Loss(
+    "wgan", True,
+    d_loss=lambda real, fake: fake.mean() - real.mean(),
+    g_loss=lambda fake: -fake.mean(),
+)
+
+# Saturating minimax GAN (Goodfellow et al. 2014): G maximises D's cross-entropy; the ICR "JSD" loss.
+minimax = Loss(
+    "minimax", True,
+    d_loss=lambda real, fake: F.softplus(-real).mean() + F.softplus(fake).mean(),
+    g_loss=lambda fake: -F.softplus(fake).mean(),
+)
+
+# Non-saturating GAN: G maximises log D(G(z)) instead; not zero-sum (needs a general-sum solver).
+ns = Loss(
+    "ns", False,
+    d_loss=lambda real, fake: F.softplus(-real).mean() + F.softplus(fake).mean(),
+    g_loss=lambda fake: F.softplus(-fake).mean(),
+)

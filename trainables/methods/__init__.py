@@ -1,0 +1,1 @@
+"""Training methods: one ``step`` updates both players (a method owns both, anchors.md §0.7)."""
