@@ -40,10 +40,10 @@ def verdict(summary: pd.DataFrame) -> list[str]:
             method = f"{r['optimizer']}+{r['regularizer']}"
             parts = [f"tuned best {_fmt(r.get('best_score'))} at lr {_fmt(r.get('best_lr'))}"]
             if not pd.isna(r.get("default_score", math.nan)):
-                rel = r["one_shot_gap"] / abs(r["best_score"]) if r["best_score"] else math.nan
+                ratio = r["default_score"] / r["best_score"] if r["best_score"] else math.nan
                 parts.insert(0, f"at its published default lr {_fmt(r['default_lr'])} it scores "
                                 f"{_fmt(r['default_score'])}")
-                parts.append(f"one-shot gap {_fmt(r['one_shot_gap'])} ({_fmt(100 * rel, 3)}% of the tuned score)")
+                parts.append(f"one-shot gap {_fmt(r['one_shot_gap'])} (default / tuned = {_fmt(ratio, 3)})")
             else:
                 parts.insert(0, "no published default in the grid")
             parts.append(f"diverged in {_fmt(100 * r['divergence_rate'], 3)}% of trials")

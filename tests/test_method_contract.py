@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from trainables.config import TrialConfig
+from trainables.game import TwoPlayerGame
 from trainables.registry import OPTIMIZERS
 
 CONVERGES = {"ogda", "extragradient", "bcgd", "acgd", "gacgd"}
@@ -19,7 +20,7 @@ MOVES_AWAY = {"gda"}
 STEP_SIZE = {"bcgd": 0.5}
 
 
-class BilinearGame:
+class BilinearGame(TwoPlayerGame):
     """x (the 'generator') maximises x^T A y, y (the 'discriminator') minimises it."""
 
     def __init__(self, dim=4, seed=0):
@@ -28,7 +29,6 @@ class BilinearGame:
         self.x = nn.Parameter(torch.randn(dim, generator=g, dtype=torch.float64))
         self.y = nn.Parameter(torch.randn(dim, generator=g, dtype=torch.float64))
         self.g_params, self.d_params = [self.x], [self.y]
-        self.d_cost = self.g_cost = 1
 
     def next_batch(self):
         return None
@@ -38,9 +38,6 @@ class BilinearGame:
 
     def g_loss(self, batch):
         return -(self.x @ self.A @ self.y)
-
-    def zero_sum(self, batch):
-        return self.d_loss(batch)
 
     def distance(self) -> float:
         return float(torch.cat([self.x, self.y]).detach().norm())

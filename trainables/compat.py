@@ -13,10 +13,11 @@ def check_compatible(cfg) -> None:
             raise ValueError(
                 f"loss: optimizer {cfg.optimizer!r} solves zero-sum games and loss {cfg.loss!r} is not "
                 f"zero-sum; use gacgd or one of {zero_sum}")
-        if REGULARIZERS.get(cfg.regularizer).side != "d":
-            raise ValueError(
-                f"regularizer: {cfg.regularizer!r} changes the generator's objective, which the zero-sum "
-                f"optimizer {cfg.optimizer!r} cannot express; use gacgd")
+    if REGULARIZERS.get(cfg.regularizer).side == "g" and not optimizer.follows_generator_grads:
+        followers = [n for n in OPTIMIZERS if OPTIMIZERS.get(n).follows_generator_grads]
+        raise ValueError(
+            f"regularizer: {cfg.regularizer!r} changes the generator's gradient, which optimizer "
+            f"{cfg.optimizer!r} cannot follow (it differentiates the game itself); use one of {followers}")
     data_kind = DATASETS.get(cfg.dataset).kind
     arch_kind = ARCHITECTURES.get(cfg.arch).kind
     if data_kind != arch_kind:

@@ -20,8 +20,9 @@ class OptimizerSpec:
 
     build: Callable  # (game, cfg) -> Method
     default_lr: Optional[float]  # the published default, part of every grid; None if there is none
-    zero_sum_only: bool  # needs a zero-sum loss and D-only regularizers
+    zero_sum_only: bool  # needs a zero-sum loss
     source: str
+    follows_generator_grads: bool = True  # steps G along game.g_grads (so AdvAs/BRC can act on it)
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,12 @@ OPTIMIZERS.register("extra_adam", OptimizerSpec(
     _extragradient(True), None, False, "Extra-Adam (arXiv:1802.10551)"))
 OPTIMIZERS.register("bcgd", OptimizerSpec(
     lambda game, cfg: ZeroSum(game, cfg, adaptive=False), None, True,
-    "competitive gradient descent (arXiv:1905.12103)"))
+    "competitive gradient descent (arXiv:1905.12103)", follows_generator_grads=False))
 OPTIMIZERS.register("acgd", OptimizerSpec(
     lambda game, cfg: ZeroSum(game, cfg, adaptive=True), 1e-4, True,
-    "adaptive CGD; default lr 1e-4 for both players (ICR, arXiv:1910.05852, cifar10-acgd script)"))
+    "adaptive CGD; default lr 1e-4 for both players (ICR, arXiv:1910.05852, cifar10-acgd script)",
+    follows_generator_grads=False))
 OPTIMIZERS.register("gacgd", OptimizerSpec(
     lambda game, cfg: GeneralSum(game, cfg), 1e-3, False,
-    "general-sum ACGD solved with GMRES (CGDs 0.4.5 GACGD; default lr = the package default 1e-3)"))
+    "general-sum ACGD solved with GMRES (CGDs 0.4.5 GACGD; default lr = the package default 1e-3)",
+    follows_generator_grads=False))

@@ -7,7 +7,7 @@ gradient calls (a double backward counts one), so equal-compute comparisons incl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 from torch import nn
@@ -17,10 +17,15 @@ Tensor = torch.Tensor
 
 @dataclass(frozen=True)
 class Regularizer:
+    """``side="d"``: ``penalty(D, real, fake, cfg)`` is added to D's loss (it must depend on D only).
+    ``side="g"``: ``generator_grads(game, batch, g_loss)`` returns the gradient G follows instead of
+    the plain gradient of ``g_loss`` (AdvAs, BRC); zero-sum solvers cannot express this."""
+
     name: str
-    side: str  # "d": enters D's objective only
+    side: str
     extra_grad_calls: int
-    penalty: Callable[[nn.Module, Tensor, Tensor, "object"], Tensor]  # (D, real, fake, cfg)
+    penalty: Optional[Callable[[nn.Module, Tensor, Tensor, object], Tensor]] = None
+    generator_grads: Optional[Callable[[object, object, Tensor], list[Tensor]]] = None
 
 
 def _no_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg: object) -> Tensor:

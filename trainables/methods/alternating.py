@@ -16,8 +16,8 @@ class Alternating(PerPlayerOptimizers):
             d_loss = game.d_loss(game.next_batch(), detach_fake=True)
             set_grads(game.d_params, grads(d_loss, game.d_params))
             self.opt_d.step()
-        g_loss = game.g_loss(game.next_batch())
-        set_grads(game.g_params, grads(g_loss, game.g_params))
+        g_loss, g_grads = game.g_grads(game.next_batch())
+        set_grads(game.g_params, g_grads)
         self.opt_g.step()
         calls = self.n_critic * game.d_cost + game.g_cost
         return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "grad_calls": calls}

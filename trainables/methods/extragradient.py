@@ -18,9 +18,9 @@ class Extragradient(PerPlayerOptimizers):
     def _gradient_step(self):
         game = self.game
         batch = game.next_batch()
-        d_loss, g_loss = game.d_loss(batch), game.g_loss(batch)
+        d_loss = game.d_loss(batch)
         d_grads = grads(d_loss, game.d_params)
-        g_grads = grads(g_loss, game.g_params)
+        g_loss, g_grads = game.g_grads(batch)
         return d_loss.item(), g_loss.item(), d_grads, g_grads
 
     def step(self) -> dict[str, float]:

@@ -16,9 +16,9 @@ class Simultaneous(PerPlayerOptimizers):
         game = self.game
         batch = game.next_batch()
         d_loss = game.d_loss(batch)
-        g_loss = game.g_loss(batch)
         d_grads = grads(d_loss, game.d_params)
-        set_grads(game.g_params, grads(g_loss, game.g_params))
+        g_loss, g_grads = game.g_grads(batch)
+        set_grads(game.g_params, g_grads)
         set_grads(game.d_params, d_grads)
         self.opt_g.step()
         self.opt_d.step()

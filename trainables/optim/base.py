@@ -5,7 +5,7 @@ from typing import Any, Callable, ClassVar, Iterable
 
 import torch
 
-from .params import check_disjoint, param_list
+from .params import check_disjoint, check_trainable, param_list
 from .state import copy_or_none, load_int, load_vector, take_keys
 
 Tensor = torch.Tensor
@@ -45,6 +45,10 @@ class CompetitiveOptimizer:
         checked = {k: check(k, settings[k]) for k, check in self.SETTINGS.items()}
         self.__dict__.update(checked)  # all or nothing
 
+    def _check_trainable(self) -> None:
+        for name, params in zip(self.PLAYERS, self.players):
+            check_trainable(name, params)
+
     def get_info(self) -> dict[str, Any]:
         """Diagnostics of the last step (empty before the first)."""
         return self.info
@@ -64,7 +68,7 @@ class CompetitiveOptimizer:
                 **{k: copy_or_none(v) for k, v in self.vectors.items()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        state = take_keys(state, self.state_dict().keys())
+        state = take_keys(state, [*self.SETTINGS, "step", *self.VECTORS])
         vectors = {k: load_vector(state, k, self.players[i]) for k, i in self.VECTORS.items()}
         step = load_int(state, "step")
         self._set(state)

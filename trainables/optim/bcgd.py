@@ -81,6 +81,7 @@ class BCGD(CompetitiveOptimizer):
 
     def step(self, loss: Tensor) -> None:
         check_finite(check_loss("loss", loss).detach(), "loss")
+        self._check_trainable()
         t, v = self.step_count + 1, dict(self.vectors)
         gx_graph, gy_graph = player_gradients(loss, self.max_params, self.min_params)
         gx, gy = flatten(gx_graph, self.max_params), flatten(gy_graph, self.min_params)

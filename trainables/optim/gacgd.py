@@ -59,6 +59,7 @@ class GACGD(CompetitiveOptimizer):
     def step(self, loss_x: Tensor, loss_y: Tensor) -> None:
         check_finite(check_loss("loss_x", loss_x).detach(), "loss_x")
         check_finite(check_loss("loss_y", loss_y).detach(), "loss_y")
+        self._check_trainable()
         t, v = self.step_count + 1, self.vectors
         fx, fy = player_gradients(loss_x, self.x_params, self.y_params)
         gx, gy = player_gradients(loss_y, self.x_params, self.y_params)

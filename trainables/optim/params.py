@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Iterable, Sequence
 
 import torch
@@ -28,12 +29,18 @@ def param_list(name: str, params: Iterable[Tensor]) -> list[Tensor]:
             raise ValueError(f"{name}[{i}] is a {type(p).__name__}, expected a tensor")
         if not p.is_floating_point():
             raise ValueError(f"{name}[{i}] has dtype {p.dtype}, expected a floating dtype")
-        if not p.requires_grad:
-            raise ValueError(f"{name}[{i}] does not require grad")
         if id(p) in seen:
             raise ValueError(f"{name}[{i}] appears twice")
         seen.add(id(p))
+    check_trainable(name, items)
     return items
+
+
+def check_trainable(name: str, params: Sequence[Tensor]) -> None:
+    """Every parameter requires grad (checked again at each step: it may have been switched off)."""
+    for i, p in enumerate(params):
+        if not p.requires_grad:
+            raise ValueError(f"{name}[{i}] does not require grad")
 
 
 def check_disjoint(name_a: str, a: Sequence[Tensor], name_b: str, b: Sequence[Tensor]) -> None:
@@ -46,7 +53,7 @@ def check_disjoint(name_a: str, a: Sequence[Tensor], name_b: str, b: Sequence[Te
 
 def number(name: str, value: object, *, low: float = 0.0, below: float | None = None) -> float:
     """A finite real ``value >= low`` (and ``< below`` if given), as float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
     if not math.isfinite(value) or value < low or (below is not None and value >= below):
@@ -59,9 +66,9 @@ def iteration_cap(name: str, value: object) -> int | None:
     """``None`` (the reference behaviour: as many iterations as unknowns) or an int >= 1."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be None or an int >= 1, got {value!r}")
-    return value
+    return int(value)
 
 
 def check_loss(name: str, loss: object) -> Tensor:
