@@ -49,7 +49,7 @@ def _read_results(trial_dir: Path) -> list[dict[str, Any]]:
 
 
 def _trial_dirs(experiment: Path):
-    for params in sorted(experiment.glob("*/params.json")):
+    for params in sorted(experiment.rglob("params.json")):  # grid/, extend-N/: Tune experiments
         yield params.parent, json.loads(params.read_text())
 
 

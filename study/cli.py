@@ -40,6 +40,19 @@ def cmd_resume(args) -> int:
     return 0
 
 
+def cmd_extend(args) -> int:
+    from study.runner import extend
+    from study.spec import load_spec
+
+    spec = load_spec(args.spec)
+    study, added = extend(Path(args.experiment), spec, address=args.address)
+    if not added:
+        print(f"nothing to add: every grid point of {args.spec} is already in {study}")
+    else:
+        print(f"added and ran {added} trial{'s' if added != 1 else ''}: {study}\nnext: ganstudy report {study}")
+    return 0
+
+
 def cmd_report(args) -> int:
     from analysis.report import write_report
 
@@ -106,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiment")
     p.add_argument("--address")
     p.set_defaults(func=cmd_resume)
+    p = sub.add_parser("extend", help="add grid points to a study without re-running what it has")
+    p.add_argument("experiment")
+    p.add_argument("spec")
+    p.add_argument("--address")
+    p.set_defaults(func=cmd_extend)
     p = sub.add_parser("report", help="write the report of an experiment folder")
     p.add_argument("experiment")
     p.add_argument("--out", help="report folder (default EXPERIMENT/report)")

@@ -22,7 +22,7 @@ def finished_study(ray_local, tmp_path_factory):
 
 
 def _result_lines(experiment):
-    return {p.parent.name: len(p.read_text().splitlines()) for p in experiment.glob("*/result.json")}
+    return {p.parent.name: len(p.read_text().splitlines()) for p in experiment.rglob("result.json")}
 
 
 def test_study_runs_every_grid_point_and_reports(finished_study):
@@ -37,7 +37,7 @@ def test_study_runs_every_grid_point_and_reports(finished_study):
     sane = trials[trials["lr"] == 1e-3]
     assert (sane["status"] == "ok").all() and (sane["iterations"] == 20).all()
     assert (trials["grad_calls"] > 0).all()  # cost is counted, also for the step that diverged
-    assert list(experiment.glob("trial_*/checkpoint_*/state.pt")), "trials report with checkpoints"
+    assert list(experiment.glob("grid/trial_*/checkpoint_*/state.pt")), "trials report with checkpoints"
     for name in ("summary.csv", "report.md", "score_vs_lr.png"):
         assert (experiment / "report" / name).is_file()
 
@@ -46,7 +46,8 @@ def test_run_into_an_existing_study_refuses_and_points_to_resume(finished_study,
     spec, experiment = finished_study
     before = _result_lines(experiment)
     assert main(["run", str(spec), "--storage", str(experiment.parent)]) == 2
-    assert "use `ganstudy resume`" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "`ganstudy resume`" in err and "`ganstudy extend`" in err
     assert _result_lines(experiment) == before
 
 
@@ -55,3 +56,22 @@ def test_resume_of_a_finished_study_reruns_nothing(finished_study):
     before = _result_lines(experiment)
     assert main(["resume", str(experiment)]) == 0
     assert _result_lines(experiment) == before
+
+
+def test_extend_runs_only_the_new_grid_points_and_reports_the_union(finished_study, tmp_path):
+    _, experiment = finished_study
+    before = _result_lines(experiment)
+    bigger = tmp_path / "bigger.yaml"
+    # adds seed 1 for both optimizers at the sane lr; the four existing trials are matched by hash
+    bigger.write_text(SPEC.replace("lr: [1.0e-3, 1.0e+3], seed: [0]", "lr: [1.0e-3], seed: [0, 1]"))
+    assert main(["extend", str(experiment), str(bigger)]) == 0
+    after = _result_lines(experiment)
+    assert {k: after[k] for k in before} == before  # nothing re-run
+    assert len(after) == len(before) + 2
+    assert (experiment / "extend-1").is_dir()
+    assert main(["extend", str(experiment), str(bigger)]) == 0  # idempotent: nothing left to add
+    assert len(_result_lines(experiment)) == len(after)
+    assert main(["report", str(experiment)]) == 0
+    trials = pd.read_csv(experiment / "report" / "trials.csv")
+    assert len(trials) == 6 and trials["key"].is_unique
+    assert set(trials["status"]) <= {"ok", "diverged"}

@@ -1,0 +1,70 @@
+"""Live progress of a running study: trials done/running/pending and the best score so far per method.
+
+Shown as a progress bar in the terminal and appended, one line at a time, to ``progress.log`` in the
+study folder (readable with ``tail -f`` from another shell or after the fact).
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ray import tune
+from tqdm.auto import tqdm
+
+
+def _method(config: dict[str, Any]) -> str:
+    return f"{config.get('optimizer')}+{config.get('regularizer')}"
+
+
+class StudyProgress(tune.Callback):
+    def __init__(self, log_path: Path, *, label: str, every_s: float = 15.0):
+        self.log_path, self.label, self.every_s = Path(log_path), label, every_s
+        self.best: dict[str, float] = {}
+        self.mode = "min"
+        self.score_name = "score"
+        self._last_line = ""
+        self._last_time = 0.0
+        self._bar = None
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        score = result.get("score")
+        if score is None:
+            return
+        self.mode = result.get("score_mode", self.mode)
+        self.score_name = result.get("score_name", self.score_name)
+        method = _method(trial.config)
+        better = min if self.mode == "min" else max
+        self.best[method] = better(self.best.get(method, score), score)
+
+    def on_step_end(self, iteration, trials, **info):
+        self._update(trials, force=False)
+
+    def on_experiment_end(self, trials, **info):
+        self._update(trials, force=True)
+        if self._bar is not None:
+            self._bar.close()
+
+    def line(self, trials) -> str:
+        status = Counter(t.status for t in trials)
+        diverged = sum(1 for t in trials if (t.last_result or {}).get("status") == "diverged")
+        best = ", ".join(f"{m} {v:.4g}" for m, v in sorted(self.best.items(), key=lambda kv: kv[1],
+                                                             reverse=self.mode == "max"))
+        return (f"{self.label}: {status['TERMINATED']}/{len(trials)} done ({diverged} diverged), "
+                f"{status['RUNNING']} running, {status['PENDING']} pending, {status['ERROR']} errored"
+                + (f" | best {self.score_name}: {best}" if best else ""))
+
+    def _update(self, trials, *, force: bool) -> None:
+        now = time.monotonic()
+        line = self.line(trials)
+        if self._bar is None:
+            self._bar = tqdm(total=len(trials), desc=self.label, unit="trial")
+        self._bar.total = len(trials)
+        self._bar.n = sum(1 for t in trials if t.status in ("TERMINATED", "ERROR"))
+        self._bar.set_postfix_str(line.partition(" | ")[2], refresh=True)
+        if force or (line != self._last_line and now - self._last_time >= self.every_s):
+            with self.log_path.open("a") as log:
+                log.write(f"{datetime.now().isoformat(timespec='seconds')} {line}\n")
+            self._last_line, self._last_time = line, now

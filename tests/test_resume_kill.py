@@ -1,0 +1,71 @@
+"""Kill the driver (SIGKILL, with its local Ray) mid-study; `ganstudy resume` finishes the study.
+
+Completed trials are not re-run, interrupted ones continue from their last checkpoint, and the
+report has every grid point exactly once.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = """
+name: killme
+trial: {dataset: ring8, width: 32, depth: 2, batch_size: 64, iterations: 400, eval_every: 50, eval_samples: 300}
+grid: {optimizer: [adam], lr: [1.0e-4, 3.0e-4, 1.0e-3], seed: [0, 1]}
+resources: {cpu: 1, gpu: 0}
+"""
+
+
+def _iterations(result_json: Path) -> list[int]:
+    return [json.loads(line)["iteration"] for line in result_json.read_text().splitlines() if line.strip()]
+
+
+def _ganstudy(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "study.cli", *args], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_resume_after_sigkill_finishes_without_rerunning(tmp_path):
+    spec = tmp_path / "killme.yaml"
+    spec.write_text(SPEC)
+    study = tmp_path / "results" / "killme"
+    driver = _ganstudy("run", str(spec), "--storage", str(tmp_path / "results"))
+    deadline = time.time() + 240
+    # wait until one trial has finished and another has checkpointed part-way
+    while time.time() < deadline:
+        runs = {p: _iterations(p) for p in study.glob("grid/trial_*/result.json")}
+        finished = [p for p, its in runs.items() if its and its[-1] == 400]
+        partial = [p for p, its in runs.items() if its and its[-1] < 400]
+        if finished and partial:
+            break
+        assert driver.poll() is None, driver.stderr.read()
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the study did not get going in time")
+    os.killpg(driver.pid, signal.SIGKILL)  # the driver and the local Ray it started
+    driver.wait()
+    before = {p.parent.name: _iterations(p) for p in study.glob("grid/trial_*/result.json")}
+
+    resumed = _ganstudy("resume", str(study))
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
+
+    after = {p.parent.name: _iterations(p) for p in study.glob("grid/trial_*/result.json")}
+    for name, its in before.items():
+        if its and its[-1] == 400:
+            assert after[name] == its, f"{name} finished before the kill and must not run again"
+        assert after[name][: len(its)] == its
+        if len(after[name]) > len(its):  # continued from the last checkpoint (at worst one report back)
+            assert after[name][len(its)] >= its[-1], f"{name} restarted instead of continuing"
+    interrupted = [n for n, its in before.items() if its and its[-1] < 400]
+    assert interrupted and all(after[n][-1] == 400 for n in interrupted)
+
+    assert subprocess.run([sys.executable, "-m", "study.cli", "report", str(study)], cwd=ROOT).returncode == 0
+    trials = pd.read_csv(study / "report" / "trials.csv")
+    assert len(trials) == 6 and trials["key"].is_unique
+    assert (trials["status"] == "ok").all() and (trials["iterations"] == 400).all()
