@@ -105,17 +105,11 @@ class BCGD(CompetitiveOptimizer):
         up_x = up_y = None
         if cg_x is not None:
             v["old_max"] = cg_x
-            step_x = cg_x
-            if self.update_max is None and self.momentum != 0:
-                v["exp_avg_max"] = step_x = _average(v["exp_avg_max"], cg_x, self.momentum)
-            up_x = _scale(lr_max, self.update_max, self.momentum, t) * step_x
+            up_x = self._update(v, "exp_avg_max", cg_x, lr_max, t)
             check_finite(up_x, "update of max_params")
         if cg_y is not None:
             v["old_min"] = cg_y
-            step_y = cg_y
-            if self.update_max is None and self.momentum != 0:
-                v["exp_avg_min"] = step_y = _average(v["exp_avg_min"], cg_y, self.momentum)
-            up_y = -_scale(lr_min, self.update_max, self.momentum, t) * step_y
+            up_y = -self._update(v, "exp_avg_min", cg_y, lr_min, t)
             check_finite(up_y, "update of min_params")
         if up_x is not None:
             add_flat_(self.max_params, up_x)
@@ -128,13 +122,11 @@ class BCGD(CompetitiveOptimizer):
         if self.update_max is None:
             self.solve_x = not self.solve_x
 
-
-def _average(avg: Tensor | None, new: Tensor, momentum: float) -> Tensor:
-    return new.mul(1 - momentum) if avg is None else avg.mul(momentum) + new.mul(1 - momentum)
-
-
-def _scale(lr: float, update_max: bool | None, momentum: float, t: int) -> float:
-    """The reference divides the learning rate by the momentum bias correction."""
-    if update_max is None and momentum != 0:
-        return lr / (1 - momentum ** t)
-    return lr
+    def _update(self, v: dict, key: str, cg: Tensor, lr: float, t: int) -> Tensor:
+        """``lr * cg``; with momentum (both-players mode) the bias-corrected heavy-ball average
+        of the CG directions, its running value stored in ``v[key]``."""
+        m = self.momentum
+        if self.update_max is not None or m == 0:
+            return lr * cg
+        v[key] = avg = cg.mul(1 - m) if v[key] is None else v[key].mul(m) + cg.mul(1 - m)
+        return lr / (1 - m ** t) * avg

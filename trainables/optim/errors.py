@@ -17,4 +17,5 @@ def check_finite(tensor: torch.Tensor, what: str) -> None:
     # a sum is one cheap pass and is NaN/inf whenever an entry is; only then look closer
     # (the sum of finite entries may overflow)
     if not bool(torch.isfinite(tensor.sum())) and not bool(torch.isfinite(tensor).all()):
-        raise NonFiniteError(f"non-finite value (NaN or inf) in {what}; parameters were not updated")
+        raise NonFiniteError(f"non-finite value (NaN or inf) in {what}; "
+                             f"parameters were not updated")

@@ -1,4 +1,4 @@
-"""General-sum adaptive CGD, GACGD (CGDs 0.4.5 ``gmres_acgd.py``; arXiv:1905.12103, arXiv:1910.05852).
+"""General-sum adaptive CGD, GACGD (CGDs 0.4.5 ``gmres_acgd.py``; arXiv:1905.12103, 1910.05852).
 
 Both players minimise their own loss: ``x`` minimises ``loss_x``, ``y`` minimises ``loss_y``. With
 ACGD's RMSProp step sizes ``L_x, L_y`` each step solves, by GMRES from zero,
@@ -6,7 +6,7 @@ ACGD's RMSProp step sizes ``L_x, L_y`` each step solves, by GMRES from zero,
     [[I, L_x D_xy loss_x], [L_y D_yx loss_y, I]] delta = [L_x grad_x loss_x; L_y grad_y loss_y]
 
 and moves ``(x, y) -= delta``. Same trajectories as ``CGDs.GACGD``; cheaper because each loss
-gets its gradients w.r.t. both players in one backward pass (the reference takes four passes).
+gets its gradients w.r.t. both players in one backward pass (two passes, the reference four).
 """
 from __future__ import annotations
 

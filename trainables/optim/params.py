@@ -11,16 +11,18 @@ Tensor = torch.Tensor
 
 
 def param_list(name: str, params: Iterable[Tensor]) -> list[Tensor]:
-    """Validate one player's parameters and return them as a list (``ValueError`` names ``name``)."""
+    """One player's parameters as a list; a ``ValueError`` names ``name`` if they are unusable."""
     if isinstance(params, torch.Tensor):
         raise ValueError(f"{name} must be an iterable of tensors such as model.parameters(), "
                          f"got a single Tensor")
     if isinstance(params, torch.nn.Module):
-        raise ValueError(f"{name} must be an iterable of tensors; got a Module, pass module.parameters()")
+        raise ValueError(f"{name} must be an iterable of tensors; got a Module, "
+                         f"pass module.parameters()")
     try:
         items = list(params)
     except TypeError:
-        raise ValueError(f"{name} must be an iterable of tensors, got {type(params).__name__}") from None
+        raise ValueError(f"{name} must be an iterable of tensors, "
+                         f"got {type(params).__name__}") from None
     if not items:
         raise ValueError(f"{name} is empty: each player needs at least one parameter")
     seen: set[int] = set()
@@ -48,7 +50,8 @@ def check_disjoint(name_a: str, a: Sequence[Tensor], name_b: str, b: Sequence[Te
     ids = {id(p) for p in a}
     for i, p in enumerate(b):
         if id(p) in ids:
-            raise ValueError(f"{name_b}[{i}] is also in {name_a}; the players' parameters must be disjoint")
+            raise ValueError(f"{name_b}[{i}] is also in {name_a}; "
+                             f"the players' parameters must be disjoint")
 
 
 def number(name: str, value: object, *, low: float = 0.0, below: float | None = None) -> float:

@@ -10,7 +10,7 @@ Tensor = torch.Tensor
 
 
 def take_keys(state: Any, keys: Iterable[str]) -> dict[str, Any]:
-    """``state`` as a dict with exactly ``keys`` (a ``ValueError`` lists what is missing or extra)."""
+    """``state`` as a dict with exactly ``keys``; a ``ValueError`` lists missing and extra keys."""
     if not isinstance(state, dict):
         raise ValueError(f"state_dict must be a dict, got {type(state).__name__}")
     keys = set(keys)
@@ -38,7 +38,8 @@ def load_vector(state: dict[str, Any], key: str, params: Sequence[Tensor]) -> Te
         return None
     if not isinstance(value, Tensor) or value.shape != (n,):
         shape = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
-        raise ValueError(f"state_dict[{key!r}] must be None or a tensor of shape ({n},), got {shape}")
+        raise ValueError(f"state_dict[{key!r}] must be None or a tensor of shape ({n},), "
+                         f"got {shape}")
     return value.detach().to(device=params[0].device, dtype=dtype, copy=True)
 
 
