@@ -2,7 +2,9 @@
 
 Each loss gives the discriminator's loss (minimised by D) and the generator's loss (minimised by G),
 and says whether the game is zero-sum: then G's loss equals -D's loss up to terms G cannot move, and
-D's loss is the single objective a zero-sum solver (CGD, ACGD) needs, maximised by G.
+D's loss is the single objective a zero-sum solver (CGD, ACGD) needs, maximised by G. A loss that is
+not zero-sum has no such objective; zero-sum solvers refuse it (``trainables.compat``) and the
+general-sum solver (gacgd) or the per-player methods train it.
 """
 from __future__ import annotations
 
@@ -41,4 +43,14 @@ ns = Loss(
     "ns", False,
     d_loss=lambda real, fake: F.softplus(-real).mean() + F.softplus(fake).mean(),
     g_loss=lambda fake: F.softplus(-fake).mean(),
+)
+
+# Hinge loss (Lim & Ye 2017, arXiv:1705.02894; as used with spectral norm by Miyato et al. 2018,
+# arXiv:1802.05957): D minimises E relu(1 - D(x)) + E relu(1 + D(G(z))), G minimises -E D(G(z)).
+# Not zero-sum in this usual form: G's loss is not minus D's (the hinge clips D's fake term), so
+# there is no single objective; the zero-sum variant (G maximising D's hinge loss) is not offered.
+hinge = Loss(
+    "hinge", False,
+    d_loss=lambda real, fake: F.relu(1 - real).mean() + F.relu(1 + fake).mean(),
+    g_loss=lambda fake: -fake.mean(),
 )

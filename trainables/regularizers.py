@@ -1,13 +1,22 @@
-"""Discriminator regularizers: penalties added to D's loss.
+"""Regularizers: penalties added to D's loss, or a transformed gradient for G.
 
-A penalty depends on D only (fake samples are detached), so it can enter the single zero-sum
-objective of CGD/ACGD as in the ICR code. ``extra_grad_calls`` is the cost of one evaluation in
-gradient calls (a double backward counts one), so equal-compute comparisons include it.
+A discriminator-side penalty depends on D only (real and fake samples are detached), so it can
+enter the single zero-sum objective of CGD/ACGD as in the ICR code. A generator-side method
+(AdvAs, BRC) replaces the gradient G follows; zero-sum solvers differentiate the game themselves
+and cannot take it (``trainables.compat`` refuses the pair).
+
+``extra_grad_calls`` is the cost of one evaluation in gradient calls beyond the player's own
+gradient (a double backward counts one, a Hessian-vector product counts one), so equal-compute
+comparisons include it. It is a number, or a function of the trial config when the cost depends
+on a hyperparameter (ALR's power iterations).
+
+Each method lives in its own module (``reg_alr``, ``reg_advas``, ``reg_brc``); the two
+gradient-norm penalties that share one shape (GP, R1) sit here.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import torch
 from torch import nn
@@ -23,9 +32,15 @@ class Regularizer:
 
     name: str
     side: str
-    extra_grad_calls: int
+    extra_grad_calls: Union[int, Callable[[object], int]]
     penalty: Optional[Callable[[nn.Module, Tensor, Tensor, object], Tensor]] = None
     generator_grads: Optional[Callable[[object, object, Tensor], list[Tensor]]] = None
+    source: str = ""
+
+    def grad_calls(self, cfg) -> int:
+        """Extra gradient calls of one evaluation under ``cfg``."""
+        calls = self.extra_grad_calls
+        return int(calls(cfg) if callable(calls) else calls)
 
 
 def _no_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg: object) -> Tensor:
@@ -42,5 +57,20 @@ def gradient_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg) -> Tensor:
     return cfg.gp_lambda * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
-none = Regularizer("none", "d", 0, _no_penalty)
-gp = Regularizer("gp", "d", 1, gradient_penalty)
+def r1_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg) -> Tensor:
+    """R1 (Mescheder, Geiger & Nowozin 2018, arXiv:1801.04406): a zero-centred gradient penalty on
+    real data only, (gamma / 2) * E_real ||grad_x D(x)||^2, on D's logit.
+
+    Verified in LMescheder/GAN_stability (``gan_training/train.py``, ``reg_type: real``): the penalty
+    is on real data, on the logit, squared norm summed over input dimensions, averaged over the
+    batch. That code multiplies by ``reg_param`` (10 in ``configs/default.yaml``) without the 1/2,
+    i.e. gamma = 20 in the paper's form. The paper's gamma/2 form and its gamma = 10 are recalled
+    (papers.md has no entry; not checked against the PDF); we keep the paper's form."""
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
+    return 0.5 * cfg.r1_gamma * grad.flatten(1).pow(2).sum(dim=1).mean()
+
+
+none = Regularizer("none", "d", 0, _no_penalty, source="no regularization")
+gp = Regularizer("gp", "d", 1, gradient_penalty, source="WGAN-GP, lambda 10 (arXiv:1704.00028)")
+r1 = Regularizer("r1", "d", 1, r1_penalty, source="R1 on real data, gamma 10 (arXiv:1801.04406)")

@@ -1,0 +1,88 @@
+"""Adversarial Lipschitz Regularization (Terjék, ICLR 2020, arXiv:1907.05681).
+
+An explicit, one-sided Lipschitz penalty at adversarial perturbations of the samples, added to D's
+loss (no double backward, unlike the gradient penalty):
+
+    lambda * mean_x max(0, |D(x) - D(x + r_adv)| / ||r_adv||_p - K)^2,   x in real ∪ fake,
+
+where r_adv = eps * d, eps ~ U(eps_min, eps_max) per sample, and d approximates the direction in
+which D changes fastest, found VAT-style: start from a random unit d and repeat ``power_iters``
+times d <- normalize(grad_d mean|D(x) - D(x + xi d)|) (no gradient through d).
+
+Verified against the reference code (dterjek/adversarial_lipschitz_regularization, ``wgan_alp.py``,
+the CIFAR-10 WGAN-ALP run): the formula above, the sample set (real and fake batch concatenated),
+the start d ~ U(-1/2, 1/2) normalised per sample in L2, the mean reduction, the norm floor 1e-10,
+and the defaults lambda 10, eps_min 0.1, eps_max 10, xi 10, power iterations (``ip``) 1, K 1,
+p 2. The reference clips perturbed images to [-1, 1] (the data range); we clip image batches the
+same way and leave point data unclipped (it has no bounded range). Unverified (recalled, papers.md
+§4 [mem]): whether the paper's text uses lambda 100 for its ResNet run. Note the eps range is in
+data units: 0.1–10 was set for 32x32x3 images in [-1, 1]; on the unit-radius ring it is large.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import nn
+
+from trainables.regularizers import Regularizer
+
+Tensor = torch.Tensor
+
+_FLOOR = 1e-10  # the reference's floor on norms
+
+
+def _normalize(v: Tensor) -> Tensor:
+    """Each sample scaled to unit L2 norm (the reference normalises directions in L2 whatever p is)."""
+    norms = v.flatten(1).norm(dim=1).clamp_min(_FLOOR)
+    return v / norms.view((-1,) + (1,) * (v.dim() - 1))
+
+
+def _perturb(x: Tensor, r: Tensor, clip: Optional[tuple[float, float]]) -> Tensor:
+    return x + r if clip is None else (x + r).clamp(*clip)
+
+
+def _data_range(x: Tensor) -> Optional[tuple[float, float]]:
+    """Images in this project are scaled to [-1, 1] (tanh generators); points are unbounded."""
+    return (-1.0, 1.0) if x.dim() > 2 else None
+
+
+def adversarial_direction(D: nn.Module, x: Tensor, *, xi: float, power_iters: int,
+                          clip: Optional[tuple[float, float]] = None) -> Tensor:
+    """Unit direction per sample along which D changes fastest, by ``power_iters`` power-iteration
+    steps from a random start (0 steps: the random direction itself, the paper's ablation)."""
+    x = x.detach()
+    d = _normalize(torch.rand_like(x) - 0.5)
+    if power_iters == 0:
+        return d
+    with torch.no_grad():
+        y = D(x)  # does not depend on d: one forward serves every iteration
+    for _ in range(power_iters):
+        d = d.requires_grad_(True)
+        dist = (y - D(_perturb(x, xi * d, clip))).abs().mean()
+        (grad,) = torch.autograd.grad(dist, d)
+        d = _normalize(grad)  # autograd.grad returns no graph: the stop-gradient of the reference
+    return d
+
+
+def alr_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg) -> Tensor:
+    """The ALP term of D's loss; depends on D only (both sample sets are detached)."""
+    x = torch.cat([real.detach(), fake.detach()])
+    clip = _data_range(x)
+    d = adversarial_direction(D, x, xi=cfg.alr_xi, power_iters=cfg.alr_power_iters, clip=clip)
+    shape = (x.shape[0],) + (1,) * (x.dim() - 1)
+    u = torch.rand(shape, dtype=x.dtype, device=x.device)
+    eps = cfg.alr_eps_min + (cfg.alr_eps_max - cfg.alr_eps_min) * u
+    x_hat = _perturb(x, eps * d, clip)
+    # one forward for both; equal to two because no registered D normalises over the batch
+    y, y_hat = D(torch.cat([x, x_hat])).flatten(1).chunk(2)
+    dist_x = (x - x_hat).flatten(1).norm(p=cfg.alr_p, dim=1).clamp_min(_FLOOR)
+    dist_y = (y - y_hat).abs().sum(dim=1)  # D has one output
+    excess = (dist_y / dist_x - cfg.alr_k).clamp_min(0.0)
+    return cfg.alr_lambda * excess.pow(2).mean()
+
+
+# cost: each power iteration is one gradient call (w.r.t. d); the penalty itself is first order
+alr = Regularizer("alr", "d", lambda cfg: cfg.alr_power_iters, alr_penalty,
+                  source="adversarial Lipschitz penalty; lambda 10, eps ~ U(0.1, 10), xi 10, K 1, p 2, "
+                         "1 power iteration (arXiv:1907.05681, reference code)")
