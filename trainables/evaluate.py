@@ -1,4 +1,9 @@
-"""Evaluation of a generator; fixed noise and reference samples, so it never touches the training RNG."""
+"""Evaluation of a generator; fixed noise and reference samples, so it never touches the training RNG.
+
+``EVALUATORS[data kind] = (evaluate(G, data, cfg, device) -> metrics, worst(data, cfg) -> metrics)``.
+Points: toy-mixture metrics (:mod:`trainables.metrics_toy`). Images: IS/FID/KID through
+torch-fidelity (:mod:`trainables.metrics_fidelity`), FID being the score of record.
+"""
 from __future__ import annotations
 
 import torch
@@ -35,4 +40,19 @@ def worst_metrics(data, cfg) -> dict:
             "protocol": f"toy-{data.name}:n={cfg.eval_samples}"}
 
 
-EVALUATORS = {"points": (evaluate_points, worst_metrics)}
+def evaluate_images(G, data, cfg, device) -> dict:
+    from trainables import metrics_fidelity  # torch-fidelity + torchvision: ~1.5 s, only for image trials
+
+    return metrics_fidelity.evaluate_images(G, data, cfg, device)
+
+
+def worst_images(data, cfg) -> dict:
+    from trainables import metrics_fidelity
+
+    return metrics_fidelity.worst_images(data, cfg)
+
+
+EVALUATORS = {
+    "points": (evaluate_points, worst_metrics),
+    "images": (evaluate_images, worst_images),
+}
