@@ -3,13 +3,20 @@
 ``evals``: one row per trial and evaluation (config columns, metrics, status, cost).
 ``trials``: one row per expected trial (from ``ganstudy.json``), including those that errored,
 are still running or never started, so a partial study reports what is missing.
+
+Trial folders are found anywhere below the study folder (``grid/``, ``extend-N/``: one Tune
+experiment per launch). ``result.json`` files (one JSON object per line) are parsed in one go by
+Arrow's JSON reader, which is several times faster than the standard library for 10^5 lines; a line
+Arrow refuses (NaN, a line cut short by a crash) sends the whole read to the line-by-line parser,
+which skips only the bad line.
 """
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pandas as pd
 
@@ -33,12 +40,14 @@ class Experiment:
         return list(self.manifest["trials"][0]["config"]) if self.manifest["trials"] else []
 
 
-def _read_results(trial_dir: Path) -> list[dict[str, Any]]:
-    path = trial_dir / "result.json"
-    if not path.is_file():
-        return []
+def _trial_dirs(experiment: Path):
+    for params in sorted(experiment.rglob("params.json")):  # grid/, extend-N/: Tune experiments
+        yield params.parent, json.loads(params.read_text())
+
+
+def _parse_lines(blob: bytes) -> list[dict[str, Any]]:
     rows = []
-    for line in path.read_text().splitlines():
+    for line in blob.decode(errors="replace").splitlines():
         line = line.strip()
         if line:
             try:
@@ -48,9 +57,38 @@ def _read_results(trial_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _trial_dirs(experiment: Path):
-    for params in sorted(experiment.rglob("params.json")):  # grid/, extend-N/: Tune experiments
-        yield params.parent, json.loads(params.read_text())
+def _read_arrow(blobs: list[bytes], names: list[str]) -> Optional[pd.DataFrame]:
+    """All files in one Arrow read; None when Arrow cannot parse them exactly (then use the slow path)."""
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    counts = [sum(1 for line in b.splitlines() if line.strip()) for b in blobs]
+    text = b"".join(b if b.endswith(b"\n") else b + b"\n" for b in blobs if b.strip())
+    if not text:
+        return pd.DataFrame()
+    try:
+        table = pa_json.read_json(io.BytesIO(text), read_options=pa_json.ReadOptions(block_size=1 << 24))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != sum(counts):
+        return None
+    table = table.drop_columns([c for c in RAY_COLUMNS if c in table.column_names])
+    if any(pa.types.is_nested(f.type) for f in table.schema):
+        return None  # a nested metric: let the standard library keep it as Python objects
+    frame = table.to_pandas()
+    frame["trial_dir"] = [name for name, n in zip(names, counts) for _ in range(n)]
+    return frame
+
+
+def _read_results(dirs: list[Path], names: list[str]) -> pd.DataFrame:
+    """Every ``result.json`` line (Ray bookkeeping dropped) with its ``trial_dir``, in file order."""
+    blobs = [(d / "result.json").read_bytes() if (d / "result.json").is_file() else b"" for d in dirs]
+    frame = _read_arrow(blobs, names)
+    if frame is None:
+        rows = [{**{k: v for k, v in r.items() if k not in RAY_COLUMNS}, "trial_dir": name}
+                for blob, name in zip(blobs, names) for r in _parse_lines(blob)]
+        frame = pd.DataFrame(rows)
+    return frame
 
 
 def load(experiment: str | Path) -> Experiment:
@@ -61,57 +99,75 @@ def load(experiment: str | Path) -> Experiment:
     manifest = json.loads(manifest_path.read_text())
     expected = {t["key"]: t["config"] for t in manifest["trials"]}
 
-    eval_rows, found = [], {}
-    for trial_dir, config in _trial_dirs(experiment):
-        key = config_key(config)
-        results = _read_results(trial_dir)
-        errored = (trial_dir / "error.txt").is_file() or (trial_dir / "error.pkl").is_file()
-        found[key] = _best_attempt(found.get(key), results, errored, trial_dir)
-        for r in results:
-            metrics = {k: v for k, v in r.items() if k not in RAY_COLUMNS}
-            eval_rows.append({"key": key, **config, **metrics, "trial_dir": trial_dir.name})
+    dirs = list(_trial_dirs(experiment))
+    names = [d.relative_to(experiment).as_posix() for d, _ in dirs]
+    keys = {name: config_key(config) for name, (_, config) in zip(names, dirs)}
+    results = _read_results([d for d, _ in dirs], names)
+    last = {}
+    sizes: dict[str, int] = {}
+    if not results.empty:
+        grouped = results.groupby("trial_dir", sort=False)
+        sizes = grouped.size().to_dict()
+        last = grouped.tail(1).set_index("trial_dir").to_dict("index")
 
-    config_cols = list(next(iter(expected.values()))) if expected else []
-    evals = pd.DataFrame(eval_rows)
-    if not evals.empty:
-        evals = (evals[evals["key"].isin(expected)]
-                 .sort_values(["key", "iteration"]).drop_duplicates(["key", "iteration"], keep="last"))
+    found: dict[str, dict] = {}
+    for name, (trial_dir, _) in zip(names, dirs):
+        errored = (trial_dir / "error.txt").is_file() or (trial_dir / "error.pkl").is_file()
+        attempt = {"last": last.get(name, {}), "n": sizes.get(name, 0), "errored": errored, "dir": name}
+        found[keys[name]] = _best_attempt(found.get(keys[name]), attempt)
+
+    evals = pd.DataFrame()
+    if not results.empty:
+        # keep the evaluations of the attempt that counts (the one the trial row describes); a
+        # restored trial may report an iteration twice, and the later line wins (stable sort)
+        chosen = {key: attempt["dir"] for key, attempt in found.items() if key in expected}
+        evals = results[results["trial_dir"].map(keys).map(chosen) == results["trial_dir"]]
+        configs = pd.DataFrame([{"trial_dir": name, "key": keys[name], **config}
+                                for name, (_, config) in zip(names, dirs) if chosen.get(keys[name]) == name])
+        # a reported field wins over a config entry of the same name (as it did record by record)
+        configs = configs.drop(columns=[c for c in configs.columns if c in evals.columns and c != "trial_dir"])
+        evals = configs.merge(evals, on="trial_dir", how="inner", sort=False)
+        evals = (evals.sort_values(["key", "iteration"], kind="stable")
+                 .drop_duplicates(["key", "iteration"], keep="last"))
+        evals = evals[[c for c in evals.columns if c != "trial_dir"] + ["trial_dir"]]
     trials = pd.DataFrame([_trial_row(key, cfg, found.get(key)) for key, cfg in expected.items()])
     return Experiment(experiment, manifest, evals.reset_index(drop=True), trials)
 
 
-def _best_attempt(previous, results, errored, trial_dir):
+def _finished(attempt) -> bool:
+    return attempt["last"].get("finished") is True or attempt["last"].get("finished") == 1
+
+
+def _best_attempt(previous, attempt):
     """If Ray ran a config twice (a resumed or extended study), keep the attempt that got furthest."""
-    attempt = {"results": results, "errored": errored, "dir": trial_dir.name}
     if previous is None:
         return attempt
-    done = lambda a: bool(a["results"]) and bool(a["results"][-1].get("finished"))  # noqa: E731
-    further = lambda a: (done(a), len(a["results"]))  # noqa: E731
+    further = lambda a: (_finished(a), a["n"])  # noqa: E731
     return attempt if further(attempt) > further(previous) else previous
+
+
+def _value(record: dict[str, Any], name: str):
+    value = record.get(name)
+    return None if value is None or (isinstance(value, float) and value != value) else value
 
 
 def _trial_row(key: str, config: dict[str, Any], attempt) -> dict[str, Any]:
     row: dict[str, Any] = {"key": key, **config}
-    results = attempt["results"] if attempt else []
-    last = results[-1] if results else {}
+    last = attempt["last"] if attempt else {}
     if not attempt:
         status = "pending"
-    elif last.get("finished"):
-        status = last.get("status", "ok")
+    elif _finished(attempt):
+        status = _value(last, "status") or "ok"
     elif attempt["errored"]:
         status = "error"
     else:
         status = "incomplete"
     row["status"] = status
-    row["iterations"] = last.get("iteration", 0)
-    row["wall_time_s"] = last.get("wall_time_s")
-    row["grad_calls"] = last.get("grad_calls")
-    row["score_name"] = last.get("score_name")
-    row["score_mode"] = last.get("score_mode")
-    row["protocol"] = last.get("protocol")
-    row["final_score"] = last.get("score") if status in ("ok", "diverged") else None
-    row["best_score"] = last.get("best_score") if status in ("ok", "diverged") else None
-    row["best_iteration"] = last.get("best_iteration")
+    row["iterations"] = _value(last, "iteration") or 0
+    for name in ("wall_time_s", "grad_calls", "score_name", "score_mode", "protocol", "best_iteration"):
+        row[name] = _value(last, name)
+    row["final_score"] = _value(last, "score") if status in ("ok", "diverged") else None
+    row["best_score"] = _value(last, "best_score") if status in ("ok", "diverged") else None
     for metric in _metric_keys(last):
         row[f"final_{metric}"] = last.get(metric)
     row["trial_dir"] = attempt["dir"] if attempt else None

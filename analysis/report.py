@@ -1,134 +1,182 @@
-"""``ganstudy report``: experiment folder -> trials.csv, evals.csv/.parquet, summary.csv, report.md, figures."""
+"""``ganstudy report``: experiment folder -> tidy table -> statistics -> tables, figures, report.md.
+
+After collection everything is computed from the tidy table (``evals.parquet``): the per-trial table
+is derived from it, and the statistics from the per-trial table. Files written (see COLUMNS.md):
+``evals.parquet``/``evals.csv`` (tidy), ``trials.csv``, ``summary.csv``, ``cells.csv``,
+``expected_best.csv``, ``aggregate.csv``, ``importance.csv``, ``tables.tex``, ``report.md`` and PNGs.
+"""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Optional
 
 import pandas as pd
 
-from analysis import collect, plots
+from analysis import cells as cells_mod
+from analysis import collect, plots, tables, tidy
 from analysis.atomic import write_atomic, write_text
-from analysis.summary import ENVIRONMENT, METHOD, summarize, swept_columns
-
-TRIAL_COLUMNS_FIRST = ["key", "status", "optimizer", "regularizer", "loss", "arch", "dataset", "lr", "lr_g",
-                       "lr_d", "seed", "iterations", "wall_time_s", "grad_calls", "score_name", "score_mode",
-                       "final_score", "best_score", "best_iteration", "protocol"]
-
-
-def _fmt(value, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return str(value)
+from analysis.expected_max import ESTIMATOR
+from analysis.grid import ENVIRONMENT
+from analysis.importance import importance_table
+from analysis.sensitivity import aggregate as aggregate_table
+from analysis.stats_bootstrap import N_BOOT
+from analysis.summary import expected_best_table, summarize
+from analysis.verdict import lr_grid, missing_lines, thin_evidence, verdict_lines
 
 
-def _ordered(trials: pd.DataFrame) -> pd.DataFrame:
-    first = [c for c in TRIAL_COLUMNS_FIRST if c in trials]
-    return trials[first + [c for c in trials.columns if c not in first]]
+def _csv(frame: pd.DataFrame, path: Path) -> Path:
+    return write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
-def verdict(summary: pd.DataFrame) -> list[str]:
-    """Plain-words findings, one line per method, never stronger than the numbers."""
-    lines = []
-    for env, group in summary.groupby(ENVIRONMENT):
-        lines.append(f"**{' / '.join(env)}**")
-        mode = group["mode"].iloc[0]
-        ranked = group.sort_values("best_score", ascending=(mode == "min"))
-        for _, r in ranked.iterrows():
-            method = f"{r['optimizer']}+{r['regularizer']}"
-            parts = [f"tuned best {_fmt(r.get('best_score'))} at lr {_fmt(r.get('best_lr'))}"]
-            if not pd.isna(r.get("default_score", math.nan)):
-                ratio = r["default_score"] / r["best_score"] if r["best_score"] else math.nan
-                parts.insert(0, f"at its published default lr {_fmt(r['default_lr'])} it scores "
-                                f"{_fmt(r['default_score'])}")
-                parts.append(f"one-shot gap {_fmt(r['one_shot_gap'])} (default / tuned = {_fmt(ratio, 3)})")
-            else:
-                parts.insert(0, "no published default in the grid")
-            parts.append(f"diverged in {_fmt(100 * r['divergence_rate'], 3)}% of trials")
-            parts.append(f"median over the grid {_fmt(r.get('median_score'))}")
-            lines.append(f"- {method}: " + "; ".join(parts) + ".")
-        lines.append("")
-    return lines
+def _figures(table, study, cells_df, curves, aggregate, out: Path) -> list[tuple[Path, str]]:
+    figures: list[tuple[Path, str]] = []
+    add = lambda path, caption: figures.append((path, caption)) if path else None  # noqa: E731
+    if cells_df.empty:
+        return figures
+    if len(study.lr_axes) == 1:
+        add(plots.score_vs_lr(cells_df, study.trials, out / "score_vs_lr.png", study.lr_axes[0]),
+            "Score versus learning rate per method: mean over seeds with its 95% bootstrap interval, seeds as "
+            "dots, diverged trials as red x, the published default as a star.")
+    elif len(study.lr_axes) == 2:
+        add(plots.lr_heatmaps(cells_df, out / "lr_heatmaps.png"),
+            "Mean score over lr_G x lr_D per method; cells where seeds diverged are marked in red, near-best "
+            "cells (within 10%) are boxed, the default is starred.")
+    if not curves.empty:
+        add(plots.expected_best(curves, out / "expected_best.png"),
+            "Expected best score after n random-search trials versus n, gradient calls and wall time "
+            f"({ESTIMATOR}); band: 95% bootstrap interval over seeds.")
+    add(plots.iqm_intervals(aggregate, out / "iqm.png"),
+        "Interquartile mean of the percentile-normalised score at the default, tuned and over the whole grid, "
+        "with 95% stratified-bootstrap intervals.")
+    add(plots.arch_distributions(study.trials, out / "arch_distributions.png"),
+        "Distribution of each method's score over the grid, per architecture.")
+    add(plots.training_curves(table, cells_df, study.swept, out / "training_curves.png"),
+        "Training curves of each method's published-default cell and tuned best cell, every seed.")
+    return figures
 
 
-def evidence_notes(trials: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
-    notes = []
-    missing = trials[~trials["status"].isin(("ok", "diverged"))]
-    if len(missing):
-        counts = missing["status"].value_counts().to_dict()
-        notes.append(f"- The study is incomplete: {len(missing)} of {len(trials)} trials have no final score "
-                     f"({', '.join(f'{v} {k}' for k, v in counts.items())}); they are left out of every score "
-                     "below. Run `ganstudy resume` on the experiment folder to finish them.")
-    seeds = trials["seed"].nunique()
-    if seeds < 3:
-        notes.append(f"- Only {seeds} seed(s) per grid point: differences smaller than the seed spread "
-                     "(the `best_score_sd` column) are not evidence.")
-    if "default_score" not in summary or summary["default_score"].isna().any():
-        notes.append("- Some methods have no published default learning rate in the grid, so no one-shot gap.")
-    return notes
+def _prior(trials: pd.DataFrame, swept: list[str]) -> str:
+    parts = []
+    for c in swept:
+        values = sorted(trials[c].dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+        parts.append(f"`{c}` in {{{', '.join(tables.fmt(v) for v in values)}}}")
+    return "; ".join(parts) or "nothing"
 
 
-def write_report(experiment: Path, out: Optional[Path] = None) -> Path:
+def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary_df: pd.DataFrame,
+           aggregate: pd.DataFrame, importance: pd.DataFrame, figures) -> str:
+    n_envs = trials[ENVIRONMENT].drop_duplicates().shape[0]
+    lr_levels, lr_decades = lr_grid(study.trials, study.lr_axes)
+    design = study.trials
+    protocols = sorted(trials["protocol"].dropna().unique()) if "protocol" in trials else []
+    scores = trials["score_name"].dropna().unique() if "score_name" in trials else []
+    mode = summary_df["mode"].iloc[0] if len(summary_df) else "min"
+    lines = [
+        f"# GAN robustness study: {exp_name}", "", (description or "").strip(), "",
+        "## Verdict", "",
+        "Question: does a method reach its tuned score at its published default learning rate, without tuning? "
+        f"\"Near\" means within 10% of the best grid cell (mean over seeds). Intervals are 95% bootstrap "
+        "intervals over seeds.", "",
+        *verdict_lines(summary_df, aggregate, design, n_envs=n_envs, lr_levels=lr_levels, lr_decades=lr_decades),
+        "### Where the evidence is thin", "",
+        *thin_evidence(summary_df, design, n_envs, lr_levels, lr_decades, study.n_imputed), "",
+        "### What is missing", "",
+        *missing_lines(design, summary_df), "",
+    ]
+    if (~trials["status"].isin(("ok", "diverged"))).any():
+        lines += [tables.markdown(tables.status_counts(design)), ""]
+    if not summary_df.empty and summary_df["n_scored"].any():
+        lines += [
+            "## Default versus tuned", "",
+            "Score at the published default, best grid cell (tuned), one-shot gap = how much better the tuned "
+            "cell is, in the metric's units and as % of the tuned score; estimate [95% interval].", "",
+            tables.markdown(tables.default_vs_tuned(summary_df)), "",
+            "## Robustness over the grid", "",
+            "Width: decades of learning rate whose mean score is within 10% of the best (contiguous around it). "
+            "Diverged trials count with the worst score (Wilson 95% interval on the rate). E[best of 1 trial]: "
+            "the mean over the grid; trials to near-best: random-search trials until the expected best is within "
+            f"10% of the tuned score ({ESTIMATOR}).", "",
+            tables.markdown(tables.robustness(summary_df)), "",
+            "## Across environments", "",
+            "Scores normalised per environment by the 5th and 95th percentiles of all its trials (Adkins et al. "
+            "2024), IQM over runs with stratified-bootstrap intervals (Agarwal et al. 2021), Phi = mean over "
+            "environments of the per-environment best minus the best single setting.", "",
+            tables.markdown(tables.across_environments(aggregate)), "",
+            "## Which hyperparameter matters", "",
+            "fANOVA importance (Optuna's FanovaImportanceEvaluator; relative, sums to 1) beside the absolute "
+            "variances it divides: a method with a tiny total variance is robust whatever the fractions say.", "",
+            tables.markdown(tables.importance_view(importance)), "",
+        ]
+    lines += ["## Figures", ""]
+    for path, caption in figures:
+        lines += [f"![{path.stem}]({path.name})", "", f"*{caption}*", ""]
+    lines += [
+        "## Protocol", "",
+        f"- Score of record: {', '.join(f'`{s}`' for s in scores) or '—'} "
+        f"({'lower' if mode == 'min' else 'higher'} is better), the final value of each trial; the best value "
+        "during training is kept beside it (`best_over_training`). Diverged trials get the worst score and are "
+        "never dropped; errored, incomplete and pending trials have no score and are reported as missing.",
+        f"- Protocols: {', '.join(protocols) or '—'}"
+        + (" (several: compare only within one)" if len(protocols) > 1 else "") + ".",
+        f"- Prior (the grid, the same for every method): {_prior(trials, study.swept)}; seeds: "
+        f"{trials['seed'].nunique() if 'seed' in trials else '—'}; trials: {len(trials)}.",
+        f"- Bootstrap: {study.n_boot} replicates, seeds resampled within each grid cell (environments for the "
+        "IQM), percentile intervals; seeded, so the report is reproducible.",
+        f"- Expected best versus budget: {ESTIMATOR}.",
+        "", "Files: `evals.parquet`/`evals.csv` (tidy table: one row per trial and evaluation), `trials.csv`, "
+        "`summary.csv`, `cells.csv`, `expected_best.csv`, `aggregate.csv`, `importance.csv`, `tables.tex` "
+        "(LaTeX); every column is described in the project's COLUMNS.md.", "",
+    ]
+    return "\n".join(lines)
+
+
+def write_latex(summary_df, aggregate, importance, path: Path) -> Optional[Path]:
+    parts = [tables.latex(tables.default_vs_tuned(summary_df), "Score at the published default versus tuned, "
+                          "one-shot gap; estimate [95\\% bootstrap interval over seeds].", "tab:default-vs-tuned"),
+             tables.latex(tables.robustness(summary_df), "Robustness over the learning-rate grid.", "tab:robustness"),
+             tables.latex(tables.across_environments(aggregate), "Across environments: IQM of percentile-normalised "
+                          "scores and hyperparameter sensitivity $\\Phi$.", "tab:across"),
+             tables.latex(tables.importance_view(importance), "fANOVA importance beside absolute variances.",
+                          "tab:importance")]
+    parts = [p for p in parts if p]
+    if not parts:
+        return None
+    header = "% Generated by ganstudy report. Needs \\usepackage{booktabs}.\n"
+    return write_text(path, header + "\n".join(parts))
+
+
+def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = N_BOOT, seed: int = 0) -> Path:
+    """Write the report folder for an experiment (default ``EXPERIMENT/report``) and return it."""
     exp = collect.load(experiment)
     out = Path(out) if out else exp.path / "report"
     out.mkdir(parents=True, exist_ok=True)
-    defaults = {name: info.get("default_lr") for name, info in exp.manifest["optimizers"].items()}
-    trials = _ordered(exp.trials)
-    summary = summarize(trials, exp.config_columns, defaults)
+    config_columns = exp.config_columns
 
-    write_atomic(out / "trials.csv", lambda tmp: trials.to_csv(tmp, index=False))
-    write_atomic(out / "summary.csv", lambda tmp: summary.to_csv(tmp, index=False))
-    if not exp.evals.empty:
-        write_atomic(out / "evals.csv", lambda tmp: exp.evals.to_csv(tmp, index=False))
-        write_atomic(out / "evals.parquet", lambda tmp: exp.evals.to_parquet(tmp, index=False))
+    table = tidy.from_experiment(exp)  # from here on, only this table
+    tidy.write(table, out)
+    trials = tidy.trials_table(table, config_columns)
+    defaults = table.drop_duplicates("optimizer").set_index("optimizer")["default_lr"]
+    defaults = {k: (None if pd.isna(v) else float(v)) for k, v in defaults.items()}
 
-    figures = []
-    if trials["status"].isin(("ok", "diverged")).any():
-        figures.append(plots.score_vs_lr(trials, out / "score_vs_lr.png"))
-    if not exp.evals.empty:
-        figures.append(plots.training_curves(exp.evals, trials, out / "training_curves.png"))
+    study = cells_mod.build(trials, config_columns, defaults, n_boot=n_boot, seed=seed)
+    summary_df = summarize(study)
+    cells_df = cells_mod.cells_table(study)
+    curves = expected_best_table(study)
+    aggregate = aggregate_table(study, seed=seed)
+    importance = importance_table(study, seed=seed)
 
-    spec = exp.manifest["spec"]
-    swept = swept_columns(trials, exp.config_columns)
-    table_cols = ENVIRONMENT + METHOD + [c for c in (
-        "n_scored", "n_missing", "divergence_rate", "default_lr", "default_score", "best_score", "best_lr",
-        "one_shot_gap", "median_score", "iqr_score", "best_over_training", "mean_grad_calls",
-        "mean_wall_time_s") if c in summary]
-    score = trials["score_name"].dropna()
-    lines = [
-        f"# GAN robustness study: {spec['name']}",
-        "",
-        spec.get("description", "") or "",
-        "",
-        "## Verdict",
-        "",
-        *verdict(summary),
-        "## How much to trust it",
-        "",
-        *(evidence_notes(trials, summary) or ["- Every trial finished."]),
-        "",
-        "## Protocol",
-        "",
-        f"- Score of record: `{score.iloc[0] if len(score) else '—'}` "
-        f"({'lower' if summary['mode'].iloc[0] == 'min' else 'higher'} is better), final value of each trial; "
-        "diverged trials get the worst score and are never dropped.",
-        f"- Protocols: {', '.join(sorted(trials['protocol'].dropna().unique())) or '—'}",
-        f"- Swept: {', '.join(swept) or 'nothing'}; seeds: {trials['seed'].nunique()}; "
-        f"trials: {len(trials)}.",
-        "",
-        "## Summary per method",
-        "",
-        summary[table_cols].to_markdown(index=False, floatfmt=".4g"),
-        "",
-        "## Figures",
-        "",
-        *[f"![{p.stem}]({p.name})" for p in figures],
-        "",
-        "Files: `trials.csv` (one row per trial), `summary.csv` (one row per method), "
-        "`evals.csv`/`evals.parquet` (one row per trial and evaluation).",
-        "",
-    ]
-    write_text(out / "report.md", "\n".join(lines))
+    _csv(trials, out / "trials.csv")
+    _csv(summary_df, out / "summary.csv")
+    _csv(cells_df, out / "cells.csv")
+    _csv(curves, out / "expected_best.csv")
+    _csv(aggregate, out / "aggregate.csv")
+    _csv(importance, out / "importance.csv")
+    if not summary_df.empty and summary_df["n_scored"].any():
+        write_latex(summary_df, aggregate, importance, out / "tables.tex")
+
+    figures = _figures(table, study, cells_df, curves, aggregate, out)
+    spec = exp.manifest.get("spec", {})
+    write_text(out / "report.md", render(spec.get("name", exp.path.name), spec.get("description", ""), trials,
+                                         study, summary_df, aggregate, importance, figures))
     return out
+

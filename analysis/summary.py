@@ -1,94 +1,235 @@
-"""Per-method sensitivity summary: how much does a method's score depend on its learning rate?
+"""Per-method summary within each environment: default versus tuned, robustness width, divergence, cost.
 
-A *method* is optimizer + regularizer; it is compared within an *environment* (dataset x arch x
-loss). A *cell* is one point of the swept hyperparameters (seeds aside); a cell's score is the mean
-over its seeds. Diverged trials count with their worst-case score; errored, pending and
-incomplete trials are left out of the scores and counted as missing.
+Definitions (goodness g = score, or -score when lower is better; cell mean = mean over seeds):
+- ``best_score``: the best cell mean over the grid ("tuned"); its interval re-selects the best cell in
+  every bootstrap replicate.
+- ``default_score``: the mean over seeds of the cell(s) at the optimizer's published default learning
+  rate (both players); averaged over any other swept setting.
+- ``one_shot_gap`` = g(best) - g(default) >= 0 in the metric's units: what tuning the grid bought
+  over using the default ("default minus tuned" for lower-is-better scores). ``rel_gap`` = gap / |best|.
+- ``divergence_rate``: diverged / scored trials with a Wilson 95% interval; diverged trials stay in
+  every other statistic with their worst-case score.
+- ``lr_width``: see :mod:`analysis.lr_width`. ``expected_best_1``, ``trials_to_near_best``: see
+  :mod:`analysis.expected_max`.
+Intervals (``*_lo``, ``*_hi``) are 95% stratified-bootstrap percentile intervals over seeds and are
+left empty when a cell involved has fewer than two seeds (one seed gives no spread to resample).
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-ENVIRONMENT = ["dataset", "arch", "loss"]
-METHOD = ["optimizer", "regularizer"]
-SCORED = ("ok", "diverged")
+from analysis import expected_max as em
+from analysis.cells import MethodCells, StudyCells
+from analysis.grid import ENVIRONMENT, TOLERANCE, at_default_lr, from_good
+from analysis.lr_width import region_2d, width_1d
+from analysis.stats_bootstrap import percentile_interval, wilson_interval
+
+NAN = math.nan
 
 
-def swept_columns(trials: pd.DataFrame, config_columns: list[str]) -> list[str]:
-    """Hyperparameters that vary within a method (learning rates first), excluding the seed."""
-    fixed = set(ENVIRONMENT + METHOD + ["seed"])
-    varying = [c for c in config_columns if c not in fixed and trials[c].nunique(dropna=False) > 1]
-    return sorted(varying, key=lambda c: (not c.startswith("lr"), c))
+def _interval(reps: np.ndarray, mode: str, ok: bool, units: bool = True) -> tuple[float, float]:
+    """Percentile interval of goodness replicates, in score units (ends swapped when lower is better)."""
+    if not ok:
+        return NAN, NAN
+    lo, hi = percentile_interval(reps)
+    if units and mode != "max":
+        lo, hi = -hi, -lo
+    return float(lo), float(hi)
 
 
-def _better(mode: str):
-    return (lambda s: s.idxmin()) if mode == "min" else (lambda s: s.idxmax())
+def _averaging(keys: pd.Series, levels: np.ndarray) -> np.ndarray:
+    """(C, L) matrix that averages cells sharing a level (other swept settings averaged out)."""
+    a = (keys.to_numpy()[:, None] == levels[None, :]).astype(float)
+    counts = a.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, a / counts, np.nan)
 
 
-def at_default_lr(trials: pd.DataFrame, default_lr: Optional[float]) -> pd.Series:
-    """Trials whose effective generator and discriminator learning rates are the published default."""
-    if default_lr is None:
-        return pd.Series(False, index=trials.index)
-    lr = pd.to_numeric(trials["lr"])
-    lr_g = pd.to_numeric(trials["lr_g"]).fillna(lr) if "lr_g" in trials else lr
-    lr_d = pd.to_numeric(trials["lr_d"]).fillna(lr) if "lr_d" in trials else lr
-    return pd.Series(np.isclose(lr_g, default_lr, rtol=1e-9) & np.isclose(lr_d, default_lr, rtol=1e-9),
-                     index=trials.index)
+def _profile(matrix_good: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Cell goodness (..., C) -> level goodness (..., L); a level with no cell is NaN."""
+    present = ~np.isnan(a).all(axis=0)
+    out = np.nan_to_num(matrix_good) @ np.nan_to_num(a)
+    return np.where(present, out, np.nan)
 
 
-def summarize_method(group: pd.DataFrame, swept: list[str], default_lr: Optional[float]) -> dict[str, Any]:
-    scored = group[group["status"].isin(SCORED)]
-    mode = scored["score_mode"].dropna().iloc[0] if scored["score_mode"].notna().any() else "min"
+def lr_robustness(mc: MethodCells, axes: list[str], ci_ok: bool) -> dict[str, Any]:
+    """Width of the near-best learning-rate range (1-D) or region (2-D), with bootstrap intervals."""
+    if not axes or mc.cells.empty:
+        return {}
+    reps = mc.rep_means()
+    if len(axes) == 1:
+        levels = np.sort(mc.cells[axes[0]].unique())
+        a = _averaging(mc.cells[axes[0]], levels)
+        point = float(width_1d(levels, _profile(mc.good, a))[0])
+        lo, hi = _interval(width_1d(levels, _profile(reps, a)), "max", ci_ok)
+        return {"lr_width": point, "lr_width_lo": lo, "lr_width_hi": hi,
+                "lr_grid_width": float(np.log10(levels.max() / levels.min()))}
+    g_levels, d_levels = np.sort(mc.cells[axes[0]].unique()), np.sort(mc.cells[axes[1]].unique())
+    # a cell's position on the flattened (G, D) grid; cells sharing it are averaged
+    code = pd.Series(np.searchsorted(g_levels, mc.cells[axes[0]]) * len(d_levels)
+                     + np.searchsorted(d_levels, mc.cells[axes[1]]))
+    a = _averaging(code, np.arange(len(g_levels) * len(d_levels)))
+    shape = (len(g_levels), len(d_levels))
+    point = region_2d(g_levels, d_levels, _profile(mc.good, a).reshape(shape))
+    stack = region_2d(g_levels, d_levels, _profile(reps, a).reshape((-1, *shape)))
+    row = {"lr_g_grid_width": float(np.log10(g_levels.max() / g_levels.min())),
+           "lr_d_grid_width": float(np.log10(d_levels.max() / d_levels.min()))}
+    for j, name in enumerate(("lr_g_width", "lr_d_width", "lr_region_fraction")):
+        lo, hi = _interval(stack[:, j], "max", ci_ok)
+        row.update({name: float(point[j]), f"{name}_lo": lo, f"{name}_hi": hi})
+    return row
+
+
+def expected_best_curve(mc: MethodCells, ci_ok: bool) -> pd.DataFrame:
+    """``expected_best.csv`` rows of one method: E[best of n] versus n, gradient calls and wall time."""
+    values = np.concatenate(mc.values)
+    ns = em.budget_points(len(values))
+    mean, sd = em.expected_max(values, ns)
+    band_lo, band_hi = np.clip(mean - sd, values.min(), None), np.clip(mean + sd, None, values.max())
+    if ci_ok:
+        lo, hi = percentile_interval(em.expected_max_replicates(mc.reps.values, ns))
+    else:
+        lo = hi = np.full(len(ns), NAN)
+    if mc.mode != "max":
+        mean, lo, hi, band_lo, band_hi = -mean, -hi, -lo, -band_hi, -band_lo
+    scored = mc.scored
+    return pd.DataFrame({
+        **dict(zip(ENVIRONMENT, mc.env)), "optimizer": mc.optimizer, "regularizer": mc.regularizer,
+        "method": mc.method, "n": ns, "expected_best": mean, "expected_best_lo": lo, "expected_best_hi": hi,
+        "sd": sd, "sd_band_lo": band_lo, "sd_band_hi": band_hi,
+        "grad_calls": ns * float(pd.to_numeric(scored["grad_calls"], errors="coerce").mean()),
+        "wall_time_s": ns * float(pd.to_numeric(scored["wall_time_s"], errors="coerce").mean()),
+        "score_name": mc.score_name, "mode": mc.mode})
+
+
+def method_row(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
+    trials, scored = mc.trials, mc.scored
+    status = trials["status"].value_counts()
+    n_div = int(status.get("diverged", 0))
     row: dict[str, Any] = {
-        "score_name": scored["score_name"].dropna().iloc[0] if scored["score_name"].notna().any() else None,
-        "mode": mode,
-        "n_trials": len(group),
-        "n_scored": len(scored),
-        "n_diverged": int((group["status"] == "diverged").sum()),
-        "n_missing": int((~group["status"].isin(SCORED)).sum()),
-        "divergence_rate": float((scored["status"] == "diverged").mean()) if len(scored) else math.nan,
-        "default_lr": default_lr,
+        **dict(zip(ENVIRONMENT, mc.env)), "optimizer": mc.optimizer, "regularizer": mc.regularizer,
+        "method": mc.method, "score_name": mc.score_name, "mode": mc.mode,
+        "n_trials": len(trials), "n_scored": len(scored), "n_diverged": n_div,
+        "n_missing": len(trials) - len(scored),
+        **{f"n_{s}": int(status.get(s, 0)) for s in ("error", "incomplete", "pending")},
+        "n_cells": len(mc.cells), "seeds_min": mc.min_seeds,
+        "seeds_max": int(mc.cells["n_seeds"].max()) if len(mc.cells) else 0,
+        "divergence_rate": n_div / len(scored) if len(scored) else NAN,
     }
+    row["divergence_rate_lo"], row["divergence_rate_hi"] = wilson_interval(n_div, len(scored))
+    row["default_lr"] = mc.default_lr
+    row["default_in_grid"] = bool(at_default_lr(trials, mc.default_lr).any())  # whatever the trials' status
     if scored.empty:
         return row
-    by = swept or ["_all"]
-    frame = scored.assign(_all=0) if not swept else scored
-    cells = frame.groupby(by, dropna=False).agg(score=("final_score", "mean"), seeds=("final_score", "size"),
-                                                 sd=("final_score", "std")).reset_index()
-    best = cells.loc[_better(mode)(cells["score"])]
+    ci_ok = mc.min_seeds >= 2
+    good, reps = mc.good, mc.rep_means()
+    b = int(np.argmax(good))
+    best_reps = reps.max(axis=1)
+    best = mc.cells.iloc[b]
+    row.update({"best_score": float(best["score"]), **dict(zip(("best_score_lo", "best_score_hi"),
+                                                                 _interval(best_reps, mc.mode, ci_ok))),
+                "best_score_sd": float(best["sd"]) if not pd.isna(best["sd"]) else NAN,
+                "best_seeds": int(best["n_seeds"]), "best_cell": best["cell"],
+                **{f"best_{c}": best[c] for c in study.swept}})
+    default = mc.cells["at_default"].to_numpy(bool)
+    if default.any():
+        d_good, d_reps = float(good[default].mean()), reps[:, default].mean(axis=1)
+        d_ok = int(mc.cells.loc[default, "n_seeds"].min()) >= 2
+        gap, gap_reps = good[b] - d_good, best_reps - d_reps
+        scale = abs(good[b]) if good[b] != 0 else NAN
+        row.update({
+            "default_score": from_good(d_good, mc.mode),
+            **dict(zip(("default_score_lo", "default_score_hi"), _interval(d_reps, mc.mode, d_ok))),
+            "default_seeds": int(mc.cells.loc[default, "n_seeds"].sum()),
+            "one_shot_gap": float(gap),
+            **dict(zip(("one_shot_gap_lo", "one_shot_gap_hi"), _interval(gap_reps, "max", ci_ok))),
+            "rel_gap": gap / scale,
+            **dict(zip(("rel_gap_lo", "rel_gap_hi"),
+                       _interval(gap_reps / np.abs(best_reps), "max", ci_ok))),
+        })
+        row["default_near_best"] = bool(row["rel_gap"] <= TOLERANCE) if not math.isnan(scale) else gap == 0
+    scores = mc.cells["score"]
+    row.update({"median_score": float(scores.median()),
+                "iqr_score": float(scores.quantile(0.75) - scores.quantile(0.25)),
+                "worst_cell_score": float(scores.max() if mc.mode == "min" else scores.min())})
+    row.update(lr_robustness(mc, study.lr_axes, ci_ok))
+    values = np.concatenate(mc.values)
+    ns = np.arange(1, len(values) + 1)
+    curve, _ = em.expected_max(values, ns)
+    row["expected_best_1"] = from_good(float(curve[0]), mc.mode)
+    row["trials_to_near_best"] = em.trials_to_reach(curve, ns, good[b] - TOLERANCE * abs(good[b]))
+    best_training = pd.to_numeric(scored["best_score"], errors="coerce")
     row.update({
-        "n_cells": len(cells),
-        "best_score": float(best["score"]),
-        "best_score_sd": float(best["sd"]) if not pd.isna(best["sd"]) else math.nan,
-        **{f"best_{c}": best[c] for c in swept},
-        "median_score": float(cells["score"].median()),
-        "iqr_score": float(cells["score"].quantile(0.75) - cells["score"].quantile(0.25)),
-        "worst_cell_score": float(cells["score"].max() if mode == "min" else cells["score"].min()),
-    })
-    at_default = scored[at_default_lr(scored, default_lr)]
-    if len(at_default):
-        default_score = float(at_default["final_score"].mean())
-        gap = default_score - row["best_score"] if mode == "min" else row["best_score"] - default_score
-        row.update({"default_score": default_score, "one_shot_gap": gap})
-    best_training = scored["best_score"].min() if mode == "min" else scored["best_score"].max()
-    row.update({
-        "best_over_training": float(best_training),
-        "mean_grad_calls": float(scored["grad_calls"].mean()),
-        "mean_wall_time_s": float(scored["wall_time_s"].mean()),
+        "best_over_training": float(best_training.min() if mc.mode == "min" else best_training.max()),
+        "mean_grad_calls": float(pd.to_numeric(scored["grad_calls"], errors="coerce").mean()),
+        "mean_wall_time_s": float(pd.to_numeric(scored["wall_time_s"], errors="coerce").mean()),
     })
     return row
 
 
-def summarize(trials: pd.DataFrame, config_columns: list[str], default_lrs: dict[str, Optional[float]]) -> pd.DataFrame:
-    swept = swept_columns(trials, config_columns)
-    rows = []
-    for keys, group in trials.groupby(ENVIRONMENT + METHOD, sort=True):
-        optimizer = dict(zip(ENVIRONMENT + METHOD, keys))["optimizer"]
-        row = dict(zip(ENVIRONMENT + METHOD, keys))
-        row.update(summarize_method(group, swept, default_lrs.get(optimizer)))
-        rows.append(row)
-    return pd.DataFrame(rows)
+def _rank(frame: pd.DataFrame, score: str) -> pd.Series:
+    """1 = best within each environment; ties broken by the lower divergence rate; no score ranks last."""
+    good = np.where(frame["mode"] == "max", frame[score], -frame[score])
+    key = pd.DataFrame({"env": frame[ENVIRONMENT].astype(str).agg("/".join, axis=1),
+                        "good": np.nan_to_num(good.astype(float), nan=-np.inf),
+                        "div": frame["divergence_rate"].fillna(1.0)})
+    order = key.sort_values(["env", "good", "div"], ascending=[True, False, True], kind="stable")
+    ranks = order.groupby("env").cumcount() + 1
+    return ranks.reindex(frame.index)
+
+
+ORDER = ["dataset", "arch", "loss", "optimizer", "regularizer", "method", "score_name", "mode", "n_trials",
+         "n_scored", "n_diverged", "n_missing", "n_error", "n_incomplete", "n_pending", "n_cells", "seeds_min",
+         "seeds_max", "divergence_rate", "divergence_rate_lo", "divergence_rate_hi", "default_lr", "default_in_grid",
+         "default_score", "default_score_lo", "default_score_hi", "default_seeds", "best_score", "best_score_lo",
+         "best_score_hi", "best_score_sd", "best_seeds", "best_cell"]
+
+
+EQUAL_COMPUTE_TRIALS = 5  # budget: the gradient calls of this many trials of the costliest method
+
+
+def equal_compute(study: StudyCells, summary: pd.DataFrame) -> pd.DataFrame:
+    """Expected best at equal gradient calls within each environment: every method gets the budget of
+    ``EQUAL_COMPUTE_TRIALS`` trials of the costliest one, i.e. n = floor(budget / its mean cost) >= 1
+    random-search trials (Dodge's estimator; n may exceed N, draws are with replacement)."""
+    out = summary.assign(equal_compute_budget=NAN, equal_compute_trials=NAN, expected_best_equal_compute=NAN)
+    blocks = {(mc.env, mc.method): mc for mc in study.methods if not mc.cells.empty}
+    for _, rows in out.groupby(ENVIRONMENT):
+        costs = rows["mean_grad_calls"] if "mean_grad_calls" in rows else pd.Series(dtype=float)
+        if costs.notna().sum() < 1 or not (costs > 0).any():
+            continue
+        budget = EQUAL_COMPUTE_TRIALS * float(costs.max())
+        for i, r in rows.iterrows():
+            mc = blocks.get((tuple(r[ENVIRONMENT]), r["method"]))
+            if mc is None or not r["mean_grad_calls"] > 0:
+                continue
+            n = max(1, int(budget // r["mean_grad_calls"]))
+            best, _ = em.expected_max(np.concatenate(mc.values), np.array([n]))
+            out.loc[i, ["equal_compute_budget", "equal_compute_trials", "expected_best_equal_compute"]] = (
+                budget, n, from_good(float(best[0]), mc.mode))
+    return out
+
+
+def summarize(study: StudyCells) -> pd.DataFrame:
+    """``summary.csv``: one row per method within each environment (columns in a stable order)."""
+    summary = pd.DataFrame([method_row(mc, study) for mc in study.methods])
+    if summary.empty:
+        return summary
+    for col in ("best_score", "default_score"):
+        if col not in summary:
+            summary[col] = NAN
+    summary = equal_compute(study, summary)
+    summary["rank_tuned"] = _rank(summary, "best_score")
+    summary["rank_default"] = _rank(summary, "default_score")
+    first = [c for c in ORDER if c in summary]
+    return summary[first + [c for c in summary.columns if c not in first]]
+
+
+def expected_best_table(study: StudyCells) -> pd.DataFrame:
+    frames = [expected_best_curve(mc, mc.min_seeds >= 2) for mc in study.methods if not mc.cells.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+

@@ -1,0 +1,137 @@
+"""Per-trial table -> one block per method and environment: its grid cells and their bootstrap replicates.
+
+Every statistic downstream (summary, expected best, width, IQM, Phi, plots) reads these blocks, so the
+grouping, the treatment of failures and the resampling are decided once, here:
+- scored trials (``ok`` and ``diverged``, the latter with the worst score) enter every statistic;
+  ``error``/``incomplete``/``pending`` trials have no score and are only counted as missing;
+- a cell's score is the mean over its seeds; the bootstrap resamples seeds within each cell.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from analysis.grid import (ENVIRONMENT, METHOD, SCORED, add_design_columns, at_default_lr,
+                           fill_nonfinite_scores, lr_axes, swept_columns)
+from analysis.stats_bootstrap import N_BOOT, Replicates, percentile_interval, stratified_resample
+
+
+@dataclass
+class MethodCells:
+    """One method (optimizer + regularizer) in one environment (dataset / arch / loss)."""
+    env: tuple[str, str, str]
+    optimizer: str
+    regularizer: str
+    mode: str  # "min": lower is better
+    score_name: Optional[str]
+    default_lr: Optional[float]
+    trials: pd.DataFrame  # every expected trial of the method, any status
+    cells: pd.DataFrame  # one row per grid cell with at least one score
+    values: list[np.ndarray] = field(default_factory=list)  # goodness of each cell's seeds
+    reps: Optional[Replicates] = None
+
+    @property
+    def method(self) -> str:
+        return f"{self.optimizer}+{self.regularizer}"
+
+    @property
+    def scored(self) -> pd.DataFrame:
+        return self.trials[self.trials["status"].isin(SCORED)]
+
+    @property
+    def good(self) -> np.ndarray:
+        """(C,) cell means, higher is better."""
+        return self.cells["good"].to_numpy(float)
+
+    def rep_means(self) -> np.ndarray:
+        """(B, C) bootstrap replicates of the cell means (goodness)."""
+        return self.reps.stratum_means()
+
+    @property
+    def min_seeds(self) -> int:
+        return int(self.cells["n_seeds"].min()) if len(self.cells) else 0
+
+
+@dataclass
+class StudyCells:
+    methods: list[MethodCells]
+    trials: pd.DataFrame  # all trials with design columns (method, environment, lr_*_eff, good)
+    swept: list[str]  # swept config columns (learning rates first), seed excluded
+    lr_axes: list[str]  # [], ["lr_eff"] or ["lr_g_eff", "lr_d_eff"]
+    n_boot: int
+    n_imputed: int  # scored trials whose non-finite score was replaced by the worst one
+
+
+def cell_labels(cells: pd.DataFrame, swept: list[str]) -> list[str]:
+    """``"lr_g=0.001, lr_d=0.0001"``: a cell's name, the same in every environment (Phi aligns on it)."""
+    if not swept:
+        return ["all"] * len(cells)
+    text = lambda v: f"{v:g}" if isinstance(v, float) else str(v)  # noqa: E731
+    columns = [[f"{c}={text(v)}" for v in cells[c].tolist()] for c in swept]
+    return [", ".join(parts) for parts in zip(*columns)]
+
+
+def _method_cells(group: pd.DataFrame, swept: list[str], default_lr, n_boot: int, rng) -> MethodCells:
+    scored = group[group["status"].isin(SCORED)]
+    first = group.iloc[0]
+    mode_values = scored["score_mode"].dropna() if "score_mode" in scored else pd.Series(dtype=object)
+    names = scored["score_name"].dropna() if "score_name" in scored else pd.Series(dtype=object)
+    mc = MethodCells(env=tuple(first[ENVIRONMENT]), optimizer=first["optimizer"], regularizer=first["regularizer"],
+                     mode=mode_values.iloc[0] if len(mode_values) else "min",
+                     score_name=names.iloc[0] if len(names) else None, default_lr=default_lr,
+                     trials=group, cells=pd.DataFrame())
+    if scored.empty:
+        return mc
+    by = swept or ["_cell"]
+    frame = scored.assign(_cell=0, _default=at_default_lr(scored, default_lr),
+                          _diverged=scored["status"] == "diverged")
+    grouped = frame.groupby(by, dropna=False, sort=True)
+    cells = grouped.agg(good=("good", "mean"), score=("final_score", "mean"), sd=("final_score", "std"),
+                        n_seeds=("good", "size"), n_diverged=("_diverged", "sum"), at_default=("_default", "all"),
+                        lr_eff=("lr_eff", "first"), lr_g_eff=("lr_g_eff", "first"),
+                        lr_d_eff=("lr_d_eff", "first")).reset_index()
+    cells["cell"] = cell_labels(cells, swept)
+    mc.cells = cells.drop(columns=["_cell"], errors="ignore")
+    # group numbers follow the agg's (sorted) row order; split the goodness values by them
+    number = grouped.ngroup().to_numpy()
+    order = np.argsort(number, kind="stable")
+    mc.values = np.split(frame["good"].to_numpy(float)[order], np.cumsum(np.bincount(number))[:-1])
+    mc.reps = stratified_resample(mc.values, n_boot, rng)
+    lo, hi = percentile_interval(mc.rep_means())
+    # back to the metric's units: for "min" the sign flip swaps the interval's ends
+    mc.cells["score_lo"], mc.cells["score_hi"] = (lo, hi) if mc.mode == "max" else (-hi, -lo)
+    return mc
+
+
+def build(trials: pd.DataFrame, config_columns: list[str], default_lrs: dict[str, Optional[float]], *,
+          n_boot: int = N_BOOT, seed: int = 0) -> StudyCells:
+    """Group the per-trial table into method blocks with seeded bootstrap replicates."""
+    swept = swept_columns(trials, config_columns)
+    design, n_imputed = fill_nonfinite_scores(add_design_columns(trials))
+    axes = lr_axes(design[design["status"].isin(SCORED)]) if design["status"].isin(SCORED).any() else []
+    methods = []
+    for i, (_, group) in enumerate(design.groupby(ENVIRONMENT + METHOD, sort=True)):
+        rng = np.random.default_rng([seed, i])  # one stream per block: results do not depend on order
+        methods.append(_method_cells(group, swept, default_lrs.get(group["optimizer"].iloc[0]), n_boot, rng))
+    return StudyCells(methods, design, swept, axes, n_boot, n_imputed)
+
+
+def cells_table(study: StudyCells) -> pd.DataFrame:
+    """``cells.csv``: one row per method, environment and grid cell."""
+    frames = []
+    for mc in study.methods:
+        if mc.cells.empty:
+            continue
+        frames.append(mc.cells.assign(**dict(zip(ENVIRONMENT, mc.env)), optimizer=mc.optimizer,
+                                      regularizer=mc.regularizer, method=mc.method, score_name=mc.score_name,
+                                      mode=mc.mode))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    first = ENVIRONMENT + METHOD + ["method", "cell"] + study.swept + [
+        "lr_eff", "lr_g_eff", "lr_d_eff", "n_seeds", "n_diverged", "at_default", "score", "score_lo", "score_hi", "sd",
+        "score_name", "mode"]
+    return out[[c for c in first if c in out]]

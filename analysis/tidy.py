@@ -1,0 +1,106 @@
+"""The tidy results table: one row per trial and evaluation step; after collection, the only input.
+
+Columns: the trial's config (``optimizer``, ``regularizer``, ``loss``, ``arch``, ``dataset``, learning
+rates, ``seed``, ...), ``status`` (the trial's outcome: ok / diverged / error / incomplete / pending),
+``iteration``, ``eval_status`` (what the trial reported at that evaluation), the score of record
+(``score``, ``score_name``, ``score_mode``, ``best_score`` so far), the protocol, cost
+(``grad_calls``, ``wall_time_s``), every other reported metric, and ``default_lr`` (the optimizer's
+published default). A trial that never reported (pending, or errored before its first evaluation)
+keeps one row with an empty ``iteration`` so that the table alone says what is missing.
+``trials_table`` derives the per-trial table (``trials.csv``) from it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from analysis.atomic import write_atomic
+from analysis.collect import Experiment
+from analysis.grid import SCORED, at_default_lr
+
+TRIAL_FIRST = ["key", "status", "optimizer", "regularizer", "loss", "arch", "dataset", "lr", "lr_g", "lr_d",
+               "seed", "iterations", "wall_time_s", "grad_calls", "score_name", "score_mode", "final_score",
+               "best_score", "best_iteration", "protocol", "default_lr", "at_default"]
+# reported fields that are not metrics of the generator (losses are not comparable across methods)
+NOT_METRICS = {"iteration", "score", "best_score", "best_iteration", "grad_calls", "wall_time_s", "d_loss",
+               "g_loss", "default_lr", "finished"}
+
+
+def from_experiment(exp: Experiment) -> pd.DataFrame:
+    """Experiment -> tidy table, trials in manifest order, evaluations in iteration order."""
+    config_cols = exp.config_columns
+    trials = exp.trials
+    defaults = {name: info.get("default_lr") for name, info in exp.manifest.get("optimizers", {}).items()}
+    outcome = trials[["key", "status"]]
+    if exp.evals.empty:
+        table = trials[["key", "status", *config_cols]].copy()
+    else:
+        evals = exp.evals.rename(columns={"status": "eval_status"}).drop(columns=["trial_dir"], errors="ignore")
+        reported = set(evals["key"].unique())  # a Python set: Series.isin on Arrow strings is slow
+        silent = trials.loc[[k not in reported for k in trials["key"]], ["key", *config_cols]]
+        table = pd.concat([evals, silent], ignore_index=True)
+        table["status"] = table["key"].map(dict(zip(outcome["key"], outcome["status"])))
+    order = pd.Series(np.arange(len(trials)), index=trials["key"].to_numpy())
+    table = (table.assign(_order=table["key"].map(order))
+             .sort_values(["_order", "iteration"] if "iteration" in table else ["_order"], kind="stable",
+                          na_position="first")
+             .drop(columns="_order").reset_index(drop=True))
+    if "iteration" not in table:
+        table["iteration"] = pd.NA
+    table["iteration"] = table["iteration"].astype("Int64")
+    table["default_lr"] = table["optimizer"].map(defaults).astype(float)
+    first = ["key", "status", *config_cols, "iteration", "eval_status", "score", "score_name", "score_mode",
+             "best_score", "best_iteration", "protocol", "grad_calls", "wall_time_s", "default_lr"]
+    first = [c for c in dict.fromkeys(first) if c in table]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
+def metric_columns(table: pd.DataFrame, config_columns: list[str]) -> list[str]:
+    skip = set(config_columns) | NOT_METRICS | {"key"}
+    return [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c])
+            and not pd.api.types.is_bool_dtype(table[c])]
+
+
+def trials_table(table: pd.DataFrame, config_columns: list[str]) -> pd.DataFrame:
+    """One row per trial: its last evaluation; scores only for trials with a score of record."""
+    last = table.drop_duplicates("key", keep="last").reset_index(drop=True)
+    scored = last["status"].isin(SCORED)
+    col = lambda name: last[name] if name in last else pd.Series(np.nan, index=last.index)  # noqa: E731
+    out = last[["key", *[c for c in config_columns if c in last]]].copy()
+    out["status"] = last["status"]
+    out["iterations"] = col("iteration").fillna(0).astype(int)
+    for name in ("wall_time_s", "grad_calls", "score_name", "score_mode", "protocol", "best_iteration"):
+        out[name] = col(name)
+    out["final_score"] = pd.to_numeric(col("score"), errors="coerce").where(scored)
+    out["best_score"] = pd.to_numeric(col("best_score"), errors="coerce").where(scored)
+    for metric in metric_columns(table, config_columns):
+        out[f"final_{metric}"] = last[metric]
+    out["default_lr"] = col("default_lr")
+    out["at_default"] = np.zeros(len(out), dtype=bool)
+    for lr, rows in out.groupby("default_lr", dropna=True).groups.items():
+        out.loc[rows, "at_default"] = at_default_lr(out.loc[rows], lr).to_numpy()
+    first = [c for c in TRIAL_FIRST if c in out]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def write(table: pd.DataFrame, out: Path) -> list[Path]:
+    """``evals.parquet`` and ``evals.csv``, both through Arrow (fast for 10^5+ rows)."""
+    nested = [c for c in table.columns if table[c].dtype == object
+              and table[c].map(lambda v: isinstance(v, (list, dict, tuple))).any()]
+    # CSV has no nested types: list-valued settings (e.g. betas) are written as their text form
+    flat = table.assign(**{c: table[c].map(lambda v: None if v is None else str(v)) for c in nested})
+    arrow = pa.Table.from_pandas(flat, preserve_index=False)
+    write_atomic(out / "evals.parquet", lambda tmp: pq.write_table(arrow, tmp))
+    write_atomic(out / "evals.csv", lambda tmp: pa_csv.write_csv(arrow, tmp))
+    return [out / "evals.parquet", out / "evals.csv"]
+
+
+def read(path: Path) -> pd.DataFrame:
+    """Read a tidy table written by :func:`write` (parquet preferred, CSV accepted)."""
+    path = Path(path)
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)

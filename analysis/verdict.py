@@ -1,0 +1,342 @@
+"""The verdict on "does it work without tuning?": plain words and numbers, never stronger than the data.
+
+A method is *near its tuned score at its default* in an environment when the one-shot gap is at most
+10% of the tuned score (``rel_gap <= 0.10``, the tolerance of the robustness width). The wording
+follows the 95% interval of ``rel_gap``: the interval below the line -> "within", above -> "not
+within", across it -> "inconclusive"; with one seed per cell there is no interval and the sentence
+says it rests on a point estimate. Then come the reasons to distrust the numbers (few seeds, one
+environment, a coarse grid, missing trials, clipped scores), always, because a verdict without them
+reads stronger than it is.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from analysis.grid import ENVIRONMENT, SCORED, TOLERANCE
+from analysis.summary import EQUAL_COMPUTE_TRIALS
+from analysis.tables import fmt, with_ci
+
+RECOMMENDED_SEEDS = 5  # Henderson et al. 2018; Colas et al. 2018 (with a power analysis)
+PCT = f"{100 * TOLERANCE:.0f}%"
+
+
+def classify(r: pd.Series) -> str:
+    """near | not_near | inconclusive | near_point | not_near_point | all_diverged | no_default |
+    default_off_grid | default_missing | single_cell | no_score"""
+    if not r.get("n_scored"):
+        return "no_score"
+    if r.get("n_diverged") == r.get("n_scored"):
+        return "all_diverged"  # default and tuned are both the worst score: "gap 0" would flatter it
+    if r.get("default_lr") is None or pd.isna(r.get("default_lr")):
+        return "no_default"
+    if not r.get("default_in_grid", True):
+        return "default_off_grid"
+    if pd.isna(r.get("default_score", math.nan)):
+        return "default_missing"
+    if r.get("n_cells", 2) < 2:
+        return "single_cell"  # default and tuned are the same trials: nothing was compared
+    lo, hi = r.get("rel_gap_lo", math.nan), r.get("rel_gap_hi", math.nan)
+    near = bool(r.get("default_near_best"))
+    if pd.isna(lo) or pd.isna(hi):
+        return "near_point" if near else "not_near_point"
+    if hi <= TOLERANCE:
+        return "near"
+    if lo > TOLERANCE:
+        return "not_near"
+    return "inconclusive"
+
+
+WORDS = {
+    "near": f"**within {PCT} of its tuned score at its published default** (the 95% interval agrees)",
+    "not_near": f"**not within {PCT} of its tuned score at its published default** (the 95% interval agrees)",
+    "inconclusive": f"**inconclusive**: the 95% interval of the gap crosses the {PCT} line",
+    "near_point": f"within {PCT} of its tuned score at its default **by a point estimate only** (no interval)",
+    "not_near_point": f"not within {PCT} of its tuned score at its default **by a point estimate only** (no interval)",
+    "all_diverged": "**diverged in every trial**: there is nothing to tune and nothing works",
+    "single_cell": "was run at **one grid point only** (its default), so default and tuned are the same trials",
+    "no_default": "has **no published default** learning rate, so no one-shot answer",
+    "default_off_grid": "has its **published default outside the grid**, so no one-shot answer",
+    "default_missing": "has **no finished trial at its published default** yet, so no one-shot answer",
+    "no_score": "has **no scored trial** yet",
+}
+
+
+def _units(r: pd.Series) -> str:
+    return f"{r['score_name']}, {'lower' if r['mode'] == 'min' else 'higher'} is better"
+
+
+def _cost(r: pd.Series, env_rows: pd.DataFrame) -> str:
+    costs = env_rows.dropna(subset=["mean_grad_calls"])
+    if len(costs) < 2 or pd.isna(r.get("mean_grad_calls")):
+        return ""
+    cheapest = costs.loc[costs["mean_grad_calls"].idxmin()]
+    if cheapest["method"] == r["method"]:
+        return (f"cheapest per trial here ({fmt(r['mean_grad_calls'])} gradient calls, "
+                f"{fmt(r['mean_wall_time_s'])} s)")
+    ratio = r["mean_grad_calls"] / cheapest["mean_grad_calls"]
+    if ratio < 1.01:
+        return f"the same gradient calls per trial as {cheapest['method']}"
+    return (f"{fmt(ratio, 2)}x the gradient calls and "
+            f"{fmt(r['mean_wall_time_s'] / cheapest['mean_wall_time_s'], 2)}x the wall time per trial of "
+            f"{cheapest['method']}")
+
+
+def method_sentence(r: pd.Series, env_rows: pd.DataFrame) -> str:
+    kind = classify(r)
+    parts = [f"- **{r['method']}** {WORDS[kind]}."]
+    if kind not in ("no_score",):
+        numbers = []
+        if not pd.isna(r.get("default_score", math.nan)):
+            numbers.append(f"default lr {fmt(r['default_lr'])}: "
+                           f"{with_ci(r['default_score'], r.get('default_score_lo'), r.get('default_score_hi'))}")
+        numbers.append(f"tuned ({r.get('best_cell', '—')}): "
+                       f"{with_ci(r['best_score'], r.get('best_score_lo'), r.get('best_score_hi'))}")
+        if not pd.isna(r.get("one_shot_gap", math.nan)):
+            ratio = ""
+            if r["mode"] == "min" and r["best_score"] > 0 and r["default_score"] > 0:
+                ratio = f"; the default's score is {fmt(r['default_score'] / r['best_score'], 3)}x the tuned one"
+            gap = with_ci(r["one_shot_gap"], r.get("one_shot_gap_lo"), r.get("one_shot_gap_hi"))
+            numbers.append(f"one-shot gap {gap}"
+                           f" = {with_ci(*(100 * r.get(c, math.nan) for c in ('rel_gap', 'rel_gap_lo', 'rel_gap_hi')))}"
+                           f"% of the tuned score{ratio}")
+        text = "; ".join(numbers)
+        parts.append(" " + text[:1].upper() + text[1:] + f" ({_units(r)}).")
+        extra = []
+        if not pd.isna(r.get("lr_width", math.nan)):
+            extra.append(f"near-best over {fmt(r['lr_width'])} of {fmt(r['lr_grid_width'])} decades of learning rate")
+        elif not pd.isna(r.get("lr_g_width", math.nan)):
+            extra.append(f"near-best region spans {fmt(r['lr_g_width'])} decades of lr_G and {fmt(r['lr_d_width'])} "
+                         f"of lr_D ({fmt(100 * r['lr_region_fraction'])}% of the grid)")
+        extra.append(f"diverged in {int(r['n_diverged'])} of {int(r['n_scored'])} trials")
+        cost = _cost(r, env_rows)
+        if cost:
+            extra.append(cost)
+        text = "; ".join(extra)
+        parts.append(" " + text[:1].upper() + text[1:] + ".")
+    return "".join(parts)
+
+
+GROUPS = [("near", "within 10% at the default (interval agrees)"),
+          ("near_point", "within 10% by a point estimate only"),
+          ("inconclusive", "inconclusive (interval crosses 10%)"),
+          ("not_near_point", "not within 10% by a point estimate only"),
+          ("not_near", "not within 10% (interval agrees)"),
+          ("all_diverged", "diverged in every trial"),
+          ("no_answer", "no answer (no default, default outside the grid or not yet scored, or no sweep)")]
+
+
+def equal_compute_line(rows: pd.DataFrame) -> list[str]:
+    """Expected best at the same gradient-call budget: does a costlier method pay for its cost?"""
+    rows = rows.dropna(subset=["expected_best_equal_compute"]) if "expected_best_equal_compute" in rows else rows[:0]
+    if len(rows) < 2:
+        return []
+    costliest = rows.loc[rows["mean_grad_calls"].idxmax(), "method"]
+    ranked = rows.sort_values("expected_best_equal_compute", ascending=rows["mode"].iloc[0] == "min")
+    parts = [f"{r['method']} {fmt(r['expected_best_equal_compute'])} ({int(r['equal_compute_trials'])} trial(s))"
+             for _, r in ranked.iterrows()]
+    return [f"At equal compute (the gradient calls of {EQUAL_COMPUTE_TRIALS} random grid trials of {costliest}, "
+            f"{fmt(rows['equal_compute_budget'].iloc[0])}), the expected best score is: " + "; ".join(parts) + ".", ""]
+
+
+def headline(summary: pd.DataFrame, n_envs: int, seeds: str, grid_text: str) -> list[str]:
+    """Scope, a count of methods x environments per answer, one plain sentence, the extremes."""
+    kinds = summary.apply(classify, axis=1)
+    kinds = kinds.where(kinds.isin([k for k, _ in GROUPS]), "no_answer")
+    label = summary["method"] + (" (" + summary[ENVIRONMENT].astype(str).apply(" / ".join, axis=1) + ")"
+                                 if n_envs > 1 else "")
+    lines = [f"Scope: {n_envs} environment(s) (dataset / arch / loss), {summary['method'].nunique()} method(s), "
+             f"{seeds} seed(s) per grid point, {grid_text}.", ""]
+    for kind, text in GROUPS:
+        chosen = label[kinds == kind]
+        if len(chosen):
+            lines.append(f"- {text}: {', '.join(chosen)}")
+    lines.append("")
+    answered = kinds[~kinds.isin(["no_answer", "all_diverged"])]
+    if answered.empty:
+        lines.append("**No method has a scored trial at its published default, so this study cannot answer the "
+                     "question yet.**")
+    elif (answered == "near").all():
+        lines.append(f"**Every method with an answer comes within {PCT} of its tuned score at its published default, "
+                     "and the intervals agree.**")
+    elif not answered.isin(["near", "near_point", "inconclusive"]).any():
+        lines.append(f"**No method comes within {PCT} of its tuned score at its published default in any "
+                     "environment studied: here every method needed its learning rate tuned.**")
+    elif (answered == "near").any():
+        parts = []
+        for method in sorted(set(summary.loc[kinds == "near", "method"])):
+            mine = kinds[summary["method"] == method]
+            parts.append(f"{method} in {int((mine == 'near').sum())} of {len(mine)} environment(s)")
+        lines.append(f"**Within {PCT} of the tuned score at the published default, with interval support: "
+                     f"{'; '.join(parts)}**; every other method-environment pair is not, or is undecided.")
+    else:
+        clear_no = int((answered == "not_near").sum())
+        lines.append(f"**No method is shown to come within {PCT} of its tuned score at its published default.** "
+                     f"{clear_no} of {len(answered)} method-environment pair(s) do not (their interval lies above "
+                     "the line); for the others the interval crosses the line or rests on one seed.")
+    thin = summary.loc[summary["n_scored"] > 0, "seeds_min"]
+    if len(thin) and thin.min() < RECOMMENDED_SEEDS and not answered.empty:
+        lines.append(f"(With {int(thin.min())} seed(s) per grid point the intervals are too narrow to trust: read "
+                     "'interval agrees' as 'the seeds we have agree'. See *Where the evidence is thin*.)")
+    with_default = summary.dropna(subset=["default_score"])
+    if len(with_default) and n_envs == 1:
+        r = with_default.sort_values("rank_default").iloc[0]
+        lines.append(f"Best score at a published default: {r['method']}, {fmt(r['default_score'])} "
+                     f"({_units(r)}); best tuned: {summary.sort_values('rank_tuned').iloc[0]['method']}.")
+    with_gap = summary.dropna(subset=["rel_gap"]) if "rel_gap" in summary else summary.iloc[:0]
+    if len(with_gap) and not kinds.isin(["near", "near_point"]).any():
+        r = with_gap.loc[with_gap["rel_gap"].idxmin()]
+        env = " / ".join(str(r[c]) for c in ENVIRONMENT)
+        lines.append(f"Smallest shortfall at the default relative to the tuned score: {r['method']} on {env}, "
+                     f"default {fmt(r['default_score'])} versus tuned {fmt(r['best_score'])} "
+                     f"({fmt(100 * r['rel_gap'])}% worse).")
+    return lines
+
+
+def across_lines(aggregate: pd.DataFrame, n_envs: int) -> list[str]:
+    if aggregate.empty:
+        return []
+    if n_envs < 2:
+        return ["- One environment only: how much a method's best learning rate moves between datasets, "
+                "architectures or losses (Adkins' Phi) cannot be measured; the IQM table below is within it."]
+    lines = []
+    for _, r in aggregate.sort_values("method").iterrows():
+        phi = (f"Phi = {with_ci(r['phi'], r['phi_lo'], r['phi_hi'])} (0: one grid setting serves every "
+               f"environment; {r.get('phi_cells', 0):.0f} shared cells)") if not pd.isna(r["phi"]) else \
+            "Phi undefined (fewer than two environments share a grid cell)"
+        lines.append(f"- **{r['method']}** over {int(r['n_envs'])} environment(s): IQM of the normalised score at "
+                     f"the default {with_ci(r['iqm_default'], r['iqm_default_lo'], r['iqm_default_hi'])}, tuned "
+                     f"{with_ci(r['iqm_tuned'], r['iqm_tuned_lo'], r['iqm_tuned_hi'])}; {phi}.")
+    return lines
+
+
+def _clipped(trials: pd.DataFrame) -> Optional[str]:
+    """Finished trials sitting exactly at the study's worst score look like a clipped metric (a failure
+    that the trial did not report as divergence). Flagged when the worst value is a diverged trial's
+    score, or when several ``ok`` trials in different cells share it and it is at least twice as bad
+    as the next-worst score (so a method that is merely flat is not flagged)."""
+    scored = trials[trials["status"].isin(SCORED)]
+    flagged = []
+    for _, env in scored.groupby("environment"):
+        worst = env["good"].min()
+        at_worst = env[env["good"] == worst]
+        ok = at_worst[at_worst["status"] == "ok"]
+        if ok.empty:
+            continue
+        others = env.loc[env["good"] > worst, "good"]
+        nxt = others.min() if len(others) else math.nan  # the next-worst goodness
+        far = (worst < 0 and worst <= 2 * nxt) or (worst > 0 and 2 * worst <= nxt)
+        cells = ok.drop_duplicates(["method", "lr_g_eff", "lr_d_eff"])
+        if (at_worst["status"] == "diverged").any() or (len(ok) >= 2 and len(cells) >= 2 and far):
+            flagged.append(ok)
+    if not flagged:
+        return None
+    ok = pd.concat(flagged)
+    return (f"- {len(ok)} trial(s) finished (`status=ok`) exactly at the worst score "
+            f"{', '.join(sorted({fmt(v) for v in ok['final_score']}))} ({', '.join(sorted(set(ok['method'])))}): the "
+            "metric looks clipped there. They count with that score in every statistic, but not in the divergence "
+            "rate.")
+
+
+def thin_evidence(summary: pd.DataFrame, trials: pd.DataFrame, n_envs: int, lr_levels: int, lr_decades: float,
+                  n_imputed: int) -> list[str]:
+    notes = []
+    if summary.empty or not summary["n_scored"].any():
+        return ["- No trial has a score yet: nothing can be concluded."]
+    seeds = int(summary["seeds_min"][summary["n_scored"] > 0].min())
+    if seeds < 2:
+        notes.append("- One seed per grid point: no confidence intervals at all, and a single lucky or unlucky seed "
+                     "can decide every comparison above.")
+    elif seeds < RECOMMENDED_SEEDS:
+        notes.append(f"- Only {seeds} seeds per grid point (at least {RECOMMENDED_SEEDS} are recommended: Henderson et "
+                     f"al. 2018, Colas et al. 2018). A bootstrap over {seeds} values can only span them, so the "
+                     "intervals are too narrow to trust.")
+    if n_envs < 2:
+        notes.append("- One environment: nothing here shows how any method behaves on another dataset, "
+                     "architecture or loss.")
+    if lr_levels:
+        spacing = lr_decades / (lr_levels - 1) if lr_levels > 1 else math.nan
+        notes.append(f"- The learning-rate grid has {lr_levels} point(s) over {fmt(lr_decades)} decades "
+                     f"(spacing {fmt(spacing)} decades): widths are resolved only to that spacing, and the best "
+                     "learning rate may lie between grid points.")
+    notes.append("- The tuned score is the best of the grid's cells measured on the same seeds that select it, "
+                 "so it is optimistic (winner's curse) and the one-shot gap leans towards overstating what tuning "
+                 "buys.")
+    if (summary["mode"] == "min").all() and (trials.loc[trials["status"].isin(SCORED), "final_score"] >= 0).all():
+        notes.append(f"- The score's optimum is 0, so '{PCT} of the tuned score' is a strict tolerance when the tuned "
+                     "score is small; read the gaps in the metric's own units too.")
+    if "best_score_lo" in summary:
+        wide = summary[(summary["best_score_hi"] - summary["best_score_lo"]) > summary["best_score"].abs()]
+        if len(wide):
+            notes.append("- Wide intervals (tuned score's interval wider than the score itself): "
+                         + ", ".join(f"{r['method']} on {' / '.join(str(r[c]) for c in ENVIRONMENT)}"
+                                     for _, r in wide.iterrows()) + ".")
+    if "protocol" in trials:
+        mixed = trials.dropna(subset=["protocol"]).groupby("environment")["protocol"].nunique()
+        if (mixed > 1).any():
+            notes.append("- Scores measured with different protocols are mixed in: "
+                         + ", ".join(mixed[mixed > 1].index) + ". Compare only within one protocol.")
+    clipped = _clipped(trials)
+    if clipped:
+        notes.append(clipped)
+    if n_imputed:
+        notes.append(f"- {n_imputed} scored trial(s) had no finite score and were given their environment's worst.")
+    return notes
+
+
+def missing_lines(trials: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
+    """What a partial study lacks: unscored trials by status and method, and default cells not yet scored."""
+    missing = trials[~trials["status"].isin(SCORED)]
+    if missing.empty:
+        return [f"- Every one of the {len(trials)} trials finished with a score (ok or diverged)."]
+    counts = missing["status"].value_counts().to_dict()
+    lines = [f"- The study is incomplete: {len(missing)} of {len(trials)} trials have no final score "
+             f"({', '.join(f'{v} {k}' for k, v in counts.items())}); they are left out of every score. "
+             "Run `ganstudy resume` on the experiment folder to finish them."]
+    per = missing.groupby("method")["status"].value_counts().unstack(fill_value=0)
+    lines.append("- Missing per method: " + "; ".join(
+        f"{m} {int(row.sum())} ({', '.join(f'{int(v)} {k}' for k, v in row.items() if v)})"
+        for m, row in per.iterrows())
+        + ".")
+    if "default_score" in summary:
+        lacking = summary[summary["default_lr"].notna() & summary["default_score"].isna()]
+        if len(lacking):
+            lines.append("- No scored trial at the published default yet for: "
+                         + ", ".join(sorted(set(lacking["method"]))) + ".")
+    return lines
+
+
+def verdict_lines(summary: pd.DataFrame, aggregate: pd.DataFrame, trials: pd.DataFrame, *, n_envs: int,
+                  lr_levels: int, lr_decades: float) -> list[str]:
+    """The opening section of report.md: headline, one sentence per method and environment, across
+    environments."""
+    if summary.empty or not summary["n_scored"].any():
+        return ["No trial has a score yet, so there is no verdict. See *What is missing* below."]
+    has = summary[summary["n_scored"] > 0]
+    seeds_min, seeds_max = int(has["seeds_min"].min()), int(has["seeds_max"].max())
+    seeds = str(seeds_min) if seeds_min == seeds_max else f"{seeds_min}–{seeds_max}"
+    grid_text = (f"{lr_levels} learning rate(s) over {fmt(lr_decades)} decades" if lr_levels
+                 else "no learning-rate sweep")
+    lines = [*headline(summary, n_envs, seeds, grid_text), ""]
+    for env, rows in summary.groupby(ENVIRONMENT, sort=True):
+        lines.append(f"**{' / '.join(map(str, env))}** (ordered by score at the default):")
+        lines.append("")
+        for _, r in rows.sort_values(["rank_default", "rank_tuned"]).iterrows():
+            lines.append(method_sentence(r, rows))
+        lines += ["", *equal_compute_line(rows)]
+    across = across_lines(aggregate, n_envs)
+    if across:
+        note = " (scores percentile-normalised per environment, 1 = top 5% of the study)" if n_envs > 1 else ""
+        lines += [f"**Across environments**{note}:", "", *across, ""]
+    return lines
+
+
+def lr_grid(trials: pd.DataFrame, axes: list[str]) -> tuple[int, float]:
+    """(number of learning rates, decades spanned) of the first learning-rate axis."""
+    if not axes:
+        return 0, 0.0
+    levels = np.sort(trials[axes[0]].dropna().unique())
+    return len(levels), float(np.log10(levels.max() / levels.min())) if len(levels) else 0.0
