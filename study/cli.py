@@ -24,10 +24,12 @@ def _parse_set(items: Sequence[str]) -> dict[str, Any]:
 
 def cmd_run(args) -> int:
     from study.runner import run
-    from study.spec import load_spec
+    from study.spec import check_inputs, load_spec
 
     spec = load_spec(args.spec)
-    experiment = run(spec, storage=Path(args.storage), name=args.name, address=args.address)
+    if args.address is None:  # on a cluster the data lives on the workers
+        check_inputs(spec, args.spec)
+    experiment = run(spec, storage=args.storage, name=args.name, address=args.address)
     print(f"study finished: {experiment}\nnext: ganstudy report {experiment}")
     return 0
 
@@ -42,9 +44,11 @@ def cmd_resume(args) -> int:
 
 def cmd_extend(args) -> int:
     from study.runner import extend
-    from study.spec import load_spec
+    from study.spec import check_inputs, load_spec
 
     spec = load_spec(args.spec)
+    if args.address is None:
+        check_inputs(spec, args.spec)
     study, added = extend(Path(args.experiment), spec, address=args.address)
     if not added:
         print(f"nothing to add: every grid point of {args.spec} is already in {study}")
@@ -68,12 +72,17 @@ def cmd_trial(args) -> int:
     from study.spec import _message, load_spec
     from trainables.config import TrialConfig
     from trainables.loop import train
+    from trainables.preflight import check_inputs
 
     spec = load_spec(args.spec)
     try:
         cfg = TrialConfig(**{**spec.base_config(), **_parse_set(args.set)})
     except ValidationError as e:
         raise UserError("--set", _message(e)) from None
+    try:
+        check_inputs(cfg)
+    except FileNotFoundError as e:
+        raise UserError(cfg.dataset, str(e)) from None
     final = train(cfg, progress_bar=True)
     if args.json:
         print(json.dumps(final, default=str))
@@ -84,15 +93,17 @@ def cmd_trial(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from study.spec import load_spec
+    from study.spec import check_inputs, load_spec
 
     spec = load_spec(args.spec)
+    check_inputs(spec, args.spec)
     n = len(spec.trial_configs())
     print(f"{args.spec}: valid, {n} trial{'s' if n != 1 else ''}")
     return 0
 
 
 def cmd_list(args) -> int:
+    from trainables import components  # noqa: F401  (fills the registries)
     from trainables.registry import ALL
 
     for kind, registry in ALL.items():

@@ -20,12 +20,12 @@ def _method(config: dict[str, Any]) -> str:
 
 
 class StudyProgress(tune.Callback):
-    def __init__(self, log_path: Path, *, label: str, every_s: float = 15.0):
-        self.log_path, self.label, self.every_s = Path(log_path), label, every_s
+    def __init__(self, log_path: Path, *, label: str, total: int, every_s: float = 15.0):
+        self.log_path, self.label, self.every_s, self.total = Path(log_path), label, every_s, total
         self.best: dict[str, float] = {}
         self.mode = "min"
         self.score_name = "score"
-        self._last_line = ""
+        self._last_line = self._last_shown = ""
         self._last_time = 0.0
         self._bar = None
 
@@ -52,18 +52,20 @@ class StudyProgress(tune.Callback):
         diverged = sum(1 for t in trials if (t.last_result or {}).get("status") == "diverged")
         best = ", ".join(f"{m} {v:.4g}" for m, v in sorted(self.best.items(), key=lambda kv: kv[1],
                                                              reverse=self.mode == "max"))
-        return (f"{self.label}: {status['TERMINATED']}/{len(trials)} done ({diverged} diverged), "
-                f"{status['RUNNING']} running, {status['PENDING']} pending, {status['ERROR']} errored"
+        pending = self.total - status["TERMINATED"] - status["RUNNING"] - status["ERROR"]
+        return (f"{self.label}: {status['TERMINATED']}/{self.total} done ({diverged} diverged), "
+                f"{status['RUNNING']} running, {pending} pending, {status['ERROR']} errored"
                 + (f" | best {self.score_name}: {best}" if best else ""))
 
     def _update(self, trials, *, force: bool) -> None:
         now = time.monotonic()
         line = self.line(trials)
         if self._bar is None:
-            self._bar = tqdm(total=len(trials), desc=self.label, unit="trial")
-        self._bar.total = len(trials)
-        self._bar.n = sum(1 for t in trials if t.status in ("TERMINATED", "ERROR"))
-        self._bar.set_postfix_str(line.partition(" | ")[2], refresh=True)
+            self._bar = tqdm(total=self.total, desc=self.label, unit="trial")
+        if line != self._last_shown:  # Tune calls this many times a second: redraw on change only
+            self._bar.n = sum(1 for t in trials if t.status in ("TERMINATED", "ERROR"))
+            self._bar.set_postfix_str(line.partition(" | ")[2], refresh=True)
+            self._last_shown = line
         if force or (line != self._last_line and now - self._last_time >= self.every_s):
             with self.log_path.open("a") as log:
                 log.write(f"{datetime.now().isoformat(timespec='seconds')} {line}\n")

@@ -8,9 +8,11 @@ never changes its search space and an extension runs only the configs the study 
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Optional
 
+from analysis.keys import config_key
 from study import manifest
 from study.errors import UserError
 from study.ray_setup import init_ray
@@ -27,24 +29,39 @@ def _trainable(resources: dict[str, float]):
     return tune.with_resources(run_trial, {"cpu": resources["cpu"], "gpu": resources["gpu"]})
 
 
-def _new_tuner(study_dir: Path, experiment: dict[str, Any], configs: list[dict[str, Any]]):
+def _run_config(study_dir: Path, experiment: dict[str, Any]):
     from ray import tune
-    from ray.tune.search.basic_variant import BasicVariantGenerator
 
     from study.progress import StudyProgress
 
+    return tune.RunConfig(
+        name=experiment["name"], storage_path=str(study_dir),
+        failure_config=tune.FailureConfig(max_failures=experiment["max_failures"]),
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
+        verbose=0,
+        callbacks=[StudyProgress(study_dir / "progress.log", label=f"{study_dir.name}/{experiment['name']}",
+                                 total=experiment.get("budget") or len(experiment["keys"]))])
+
+
+def _new_tuner(study_dir: Path, experiment: dict[str, Any], entries: list[dict[str, Any]]):
+    from ray import tune
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    from study.search import searcher
+
+    if experiment.get("kind") == "optuna":
+        param_space, search_alg, samples = experiment["fixed"], searcher(experiment), experiment["budget"]
+    else:
+        wanted = set(experiment["keys"])
+        configs = [e["config"] for e in entries if e["key"] in wanted]
+        param_space = {key: None for key in configs[0]}
+        search_alg, samples = BasicVariantGenerator(points_to_evaluate=configs), len(configs)
     return tune.Tuner(
         _trainable(experiment["resources"]),
-        param_space={key: None for key in configs[0]},
-        tune_config=tune.TuneConfig(
-            search_alg=BasicVariantGenerator(points_to_evaluate=configs), num_samples=len(configs),
-            reuse_actors=True, trial_dirname_creator=lambda t: f"trial_{t.trial_id}"),
-        run_config=tune.RunConfig(
-            name=experiment["name"], storage_path=str(study_dir),
-            failure_config=tune.FailureConfig(max_failures=experiment["max_failures"]),
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-            verbose=0,
-            callbacks=[StudyProgress(study_dir / "progress.log", label=f"{study_dir.name}/{experiment['name']}")]),
+        param_space=param_space,
+        tune_config=tune.TuneConfig(search_alg=search_alg, num_samples=samples, reuse_actors=True,
+                                    trial_dirname_creator=lambda t: f"trial_{t.trial_id}"),
+        run_config=_run_config(study_dir, experiment),
     )
 
 
@@ -56,27 +73,59 @@ def _launch(study_dir: Path, experiment: dict[str, Any], entries: list[dict[str,
         tuner = tune.Tuner.restore(str(path), trainable=_trainable(experiment["resources"]),
                                    resume_unfinished=True, resume_errored=True)
     else:  # never started (or stopped before Ray wrote its state): start it from the manifest
-        wanted = set(experiment["keys"])
-        tuner = _new_tuner(study_dir, experiment, [e["config"] for e in entries if e["key"] in wanted])
+        tuner = _new_tuner(study_dir, experiment, entries)
     tuner.fit()
 
 
+def _record_searched_trials(study_dir: Path, data: dict[str, Any], experiment: dict[str, Any]) -> None:
+    """A search decides its trials as it goes: list the ones it ran, so the report knows them."""
+    known = {t["key"] for t in data["trials"]}
+    for params in sorted((study_dir / experiment["name"]).glob("*/params.json")):
+        config = json.loads(params.read_text())
+        key = config_key(config)
+        if key not in known:
+            data["trials"].append({"key": key, "config": config})
+            experiment["keys"].append(key)
+            known.add(key)
+    manifest.write(study_dir, data)
+
+
 def _experiment(name: str, spec: StudySpec, keys: list[str]) -> dict[str, Any]:
-    return {"name": name, "keys": keys, "resources": spec.resources.model_dump(),
+    return {"name": name, "kind": "grid", "keys": keys, "resources": spec.resources.model_dump(),
             "max_failures": spec.max_failures}
 
 
+def _local_storage(storage: Path | str) -> Path:
+    if "://" in str(storage):
+        raise UserError(f"--storage {storage}", "object-store URIs are not supported; for multi-node runs "
+                                                "mount shared storage (NFS, EFS) on every node and pass its path")
+    return Path(storage).resolve()
+
+
 def run(spec: StudySpec, *, storage: Path, name: Optional[str] = None, address: Optional[str] = None) -> Path:
-    study_dir = storage.resolve() / (name or spec.name)
+    study_dir = _local_storage(storage) / (name or spec.name)
     if study_dir.exists():
         raise UserError(str(study_dir), "study folder exists; finish it with `ganstudy resume`, add grid "
                                         "points with `ganstudy extend`, or choose another --name")
     data = manifest.build(spec)
-    data["experiments"] = [_experiment(GRID, spec, [t["key"] for t in data["trials"]])]
+    if spec.search.kind == "optuna":
+        from study.search import experiments
+
+        data["trials"] = []  # decided by the searches as they go
+        data["experiments"] = experiments(spec)
+    else:
+        data["experiments"] = [_experiment(GRID, spec, [t["key"] for t in data["trials"]])]
     init_ray(address)
     manifest.write(study_dir, data)
-    _launch(study_dir, data["experiments"][0], data["trials"])
+    _launch_all(study_dir, data)
     return study_dir
+
+
+def _launch_all(study_dir: Path, data: dict[str, Any]) -> None:
+    for experiment in data["experiments"]:
+        _launch(study_dir, experiment, data["trials"])
+        if experiment.get("kind") == "optuna":
+            _record_searched_trials(study_dir, data, experiment)
 
 
 def _read(study_dir: Path) -> dict[str, Any]:
@@ -90,8 +139,7 @@ def resume(study_dir: Path, *, address: Optional[str] = None) -> Path:
     study_dir = study_dir.resolve()
     data = _read(study_dir)
     init_ray(address)
-    for experiment in data["experiments"]:
-        _launch(study_dir, experiment, data["trials"])
+    _launch_all(study_dir, data)
     return study_dir
 
 
@@ -99,6 +147,9 @@ def extend(study_dir: Path, spec: StudySpec, *, address: Optional[str] = None) -
     """Add the spec's grid points that the study lacks (matched by config hash) and run only those."""
     study_dir = study_dir.resolve()
     data = _read(study_dir)
+    if spec.search.kind != "grid" or any(e.get("kind") == "optuna" for e in data["experiments"]):
+        raise UserError(str(study_dir), "extend adds grid points to grid studies; a search study grows by "
+                                        "running a new study with a larger trials_per_method")
     known = {t["key"] for t in data["trials"]}
     new = [t for t in manifest.trial_entries(spec) if t["key"] not in known]
     if not new:

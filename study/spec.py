@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from study.errors import UserError
 from trainables.config import FIELDS, TrialConfig
@@ -27,6 +27,40 @@ class Resources(BaseModel):
     gpu: float = Field(0, ge=0)
 
 
+class Distribution(BaseModel):
+    """One searched hyperparameter: a range (``low``, ``high``, optionally ``log``) or ``choices``."""
+
+    model_config = ConfigDict(extra="forbid")
+    low: Optional[float] = None
+    high: Optional[float] = None
+    log: bool = False
+    integer: bool = False
+    choices: Optional[list[Any]] = None
+
+    @model_validator(mode="after")
+    def _range_or_choices(self) -> "Distribution":
+        if self.choices is not None:
+            if self.low is not None or self.high is not None or not self.choices:
+                raise ValueError("give either non-empty choices or low/high")
+        elif self.low is None or self.high is None or not self.low < self.high:
+            raise ValueError("a range needs low < high")
+        elif self.log and self.low <= 0:
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+class Search(BaseModel):
+    """Equal-budget search: every method (grid combination) gets ``trials_per_method`` Optuna TPE
+    trials over the same ``space``, its published default learning rate enqueued first."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["grid", "optuna"] = "grid"
+    trials_per_method: int = Field(20, ge=1)
+    seed: int = Field(0, ge=0)
+    mode: Literal["min", "max"] = "min"
+    space: dict[str, Distribution] = {}
+
+
 class StudySpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -35,6 +69,7 @@ class StudySpec(BaseModel):
     grid: dict[str, list[Any]] = {}
     resources: Resources = Resources()
     max_failures: int = Field(2, ge=0, description="retries of a failed trial, from its last checkpoint")
+    search: Search = Search()
 
     @field_validator("grid")
     @classmethod
@@ -90,11 +125,8 @@ def _field_errors(section: str, values: dict[str, Any]) -> None:
 def _own_error(error: ValidationError, key: str) -> str | None:
     """The message of an error about ``key`` itself (not about its combination with defaults)."""
     for err in error.errors():
-        msg = err["msg"].removeprefix("Value error, ")
         if err["loc"][:1] == (key,):
-            return msg
-        if not err["loc"] and msg.startswith(f"{key}: "):
-            return msg.removeprefix(f"{key}: ")
+            return err["msg"].removeprefix("Value error, ")
     return None
 
 
@@ -108,6 +140,7 @@ def parse_spec(data: Any, source: str = "spec") -> StudySpec:
     overlap = set(spec.trial) & set(spec.grid)
     if overlap:
         raise UserError(f"{source}: grid.{sorted(overlap)[0]}", "set both under trial and grid")
+    _check_search(spec, source)
     try:
         _field_errors("trial", spec.trial)
         _field_errors("grid", spec.grid)
@@ -115,6 +148,45 @@ def parse_spec(data: Any, source: str = "spec") -> StudySpec:
     except UserError as e:
         raise UserError(f"{source}: {e.where}", e.what) from None
     return spec
+
+
+def _check_search(spec: StudySpec, source: str) -> None:
+    search = spec.search
+    if search.kind == "grid":
+        if search.space:
+            raise UserError(f"{source}: search.space", "only used with kind: optuna")
+        return
+    if not search.space:
+        raise UserError(f"{source}: search.space", "optuna search needs at least one hyperparameter")
+    for key, dist in search.space.items():
+        where = f"{source}: search.space.{key}"
+        if key not in FIELDS:
+            raise UserError(where, "unknown key")
+        if key in spec.trial or key in spec.grid:
+            raise UserError(where, "also set under trial or grid")
+        for value in dist.choices if dist.choices is not None else [dist.low, dist.high]:
+            try:
+                TrialConfig(**{key: int(value) if dist.integer else value})
+            except ValidationError as e:
+                message = _own_error(e, key)
+                if message:
+                    raise UserError(where, f"{value!r}: {message}") from None
+
+
+def check_inputs(spec: StudySpec, source: str = "spec") -> None:
+    """Every dataset and weights file the trials need is on this machine (checked once per input)."""
+    from trainables.preflight import check_inputs as check_trial_inputs
+
+    seen = set()
+    for cfg in spec.trial_configs():
+        inputs = (cfg.dataset, cfg.data_root, cfg.data_download, cfg.eval_extractor, cfg.inception_weights)
+        if inputs in seen:
+            continue
+        seen.add(inputs)
+        try:
+            check_trial_inputs(cfg)
+        except FileNotFoundError as e:
+            raise UserError(f"{source}: {cfg.dataset}", str(e)) from None
 
 
 def load_spec(path: str | Path) -> StudySpec:

@@ -74,3 +74,18 @@ def test_trial_json_on_last_line_uses_first_grid_values_and_set(tmp_path):
 def test_trial_bad_set_is_exit_2(tmp_path, capsys):
     assert main(["trial", str(_spec(tmp_path, GOOD)), "--set", "lr=-1"]) == 2
     assert "error: --set: lr: Input should be greater than 0" in capsys.readouterr().err
+
+
+def test_object_store_storage_is_refused_before_anything_starts(tmp_path, capsys):
+    assert main(["run", str(_spec(tmp_path, GOOD)), "--storage", "s3://bucket/results"]) == 2
+    assert "error: --storage s3://bucket/results: object-store URIs are not supported" in capsys.readouterr().err
+
+
+def test_missing_dataset_files_are_exit_2_naming_the_path(tmp_path, capsys):
+    spec = _spec(tmp_path, f"name: t\ntrial: {{dataset: cifar10, arch: dcgan, z_dim: 8, data_root: {tmp_path}/nowhere}}\n")
+    for command in (["validate", str(spec)], ["run", str(spec), "--storage", str(tmp_path / "r")],
+                    ["trial", str(spec)]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and "nowhere" in err
+    assert not (tmp_path / "r").exists()

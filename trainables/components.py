@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from trainables import arch_mlp, data_toy, losses, regularizers
+from trainables import arch_mlp, data_toy, losses, reg_advas, reg_alr, reg_brc, regularizers
+from trainables import arch_dcgan, arch_resnet, data_images
 from trainables.methods.alternating import Alternating
 from trainables.methods.competitive import GeneralSum, ZeroSum
 from trainables.methods.extragradient import Extragradient
@@ -57,15 +58,26 @@ def _extragradient(adaptive):
 
 DATASETS.register("ring8", DatasetSpec(data_toy.ring8, "points"))
 DATASETS.register("grid25", DatasetSpec(data_toy.grid25, "points"))
+DATASETS.register("digits", DatasetSpec(data_images.digits, "images"))
+DATASETS.register("mnist", DatasetSpec(data_images.mnist, "images"))
+DATASETS.register("cifar10", DatasetSpec(data_images.cifar10, "images"))
+DATASETS.register("folder", DatasetSpec(data_images.folder, "images"))
 
 ARCHITECTURES.register("mlp", ArchSpec(arch_mlp.mlp, "points"))
+ARCHITECTURES.register("dcgan", ArchSpec(arch_dcgan.dcgan, "images"))
+ARCHITECTURES.register("resnet", ArchSpec(arch_resnet.resnet, "images"))
 
 LOSSES.register("wgan", losses.wgan)
 LOSSES.register("minimax", losses.minimax)
 LOSSES.register("ns", losses.ns)
+LOSSES.register("hinge", losses.hinge)
 
 REGULARIZERS.register("none", regularizers.none)
 REGULARIZERS.register("gp", regularizers.gp)
+REGULARIZERS.register("r1", regularizers.r1)
+REGULARIZERS.register("alr", reg_alr.alr)
+REGULARIZERS.register("advas", reg_advas.advas)
+REGULARIZERS.register("brc", reg_brc.brc)
 
 OPTIMIZERS.register("sgd", OptimizerSpec(
     lambda game, cfg: Alternating(game, cfg, adaptive=False), None, False,

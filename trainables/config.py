@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationInfo, field_validator,
+                      model_validator)
 
 from trainables import components  # noqa: F401  (fills the registries)
 from trainables.compat import check_compatible
@@ -45,6 +46,16 @@ class TrialConfig(BaseModel):
     acgd_eps: PositiveFloat = 1e-5
     # regularizers
     gp_lambda: float = Field(10.0, ge=0.0)
+    r1_gamma: float = Field(10.0, ge=0.0, description="R1 weight in (gamma/2) E||grad D(real)||^2")
+    alr_lambda: float = Field(10.0, ge=0.0, description="ALR weight (reference code lambda_lp)")
+    alr_eps_min: PositiveFloat = Field(0.1, description="ALR perturbation size ~ U(eps_min, eps_max)")
+    alr_eps_max: PositiveFloat = 10.0
+    alr_xi: PositiveFloat = Field(10.0, description="ALR power-iteration step")
+    alr_power_iters: int = Field(1, ge=0, description="ALR power iterations (reference ip); 0 = random")
+    alr_k: float = Field(1.0, ge=0.0, description="ALR Lipschitz target K")
+    alr_p: float = Field(2.0, ge=1.0, description="ALR norm on data space")
+    advas_gamma: float = Field(1.0, ge=0.0, description="AdvAs assist / main gradient norm ratio")
+    brc_mu: PositiveFloat = Field(1.0, description="BRC damping of the rank-one Hessian (our choice)")
     # run length, evaluation and divergence
     iterations: PositiveInt = 1000
     eval_every: PositiveInt = 250
@@ -52,14 +63,35 @@ class TrialConfig(BaseModel):
     diverge_loss: PositiveFloat = Field(1e6, description="|loss| above this counts as divergence")
     seed: int = Field(0, ge=0)
     device: str = Field("auto", pattern="^(auto|cpu|cuda(:[0-9]+)?)$")
+    # images (data_images.py, arch_dcgan.py, arch_resnet.py, metrics_fidelity.py)
+    resolution: Optional[PositiveInt] = Field(
+        None, description="image side, 4*2^k px; None: the dataset's (digits 16, mnist/cifar10/folder 32)")
+    width_mult: PositiveFloat = Field(1.0, description="channels of dcgan (64 at 1) and resnet (128 at 1)")
+    data_root: Optional[str] = Field(
+        None, description="mnist/cifar10 files in torchvision's layout, or the folder dataset's images; "
+                          "None: $GANSTUDY_DATA, else ~/.cache/ganstudy/data")
+    data_download: bool = Field(False, description="let torchvision download missing mnist/cifar10 files")
+    eval_extractor: str = Field("classifier", pattern="^(classifier|inception)$",
+                                description="IS/FID/KID features: a CNN trained on the data (offline) or Inception")
+    eval_split: str = Field("train", pattern="^(train|test)$", description="reference split for FID/KID")
+    inception_weights: Optional[str] = Field(
+        None, description="local Inception weights file; None: $GANSTUDY_INCEPTION_WEIGHTS, else download")
+    cache_root: Optional[str] = Field(
+        None, description="classifier and reference statistics cache; None: $GANSTUDY_CACHE, else ~/.cache/ganstudy")
+
+    @field_validator(*ALL)
+    @classmethod
+    def _registered(cls, name: str, info: ValidationInfo) -> str:
+        registry = ALL[info.field_name]
+        if name not in registry:
+            raise ValueError(f"unknown {info.field_name} {name!r}; registered: {', '.join(registry.names())}")
+        return name
 
     @model_validator(mode="after")
-    def _known_components_and_compatible(self) -> "TrialConfig":
-        for kind, registry in ALL.items():
-            name = getattr(self, kind)
-            if name not in registry:
-                raise ValueError(f"{kind}: unknown {kind} {name!r}; registered: {', '.join(registry.names())}")
+    def _compatible(self) -> "TrialConfig":
         check_compatible(self)
+        if self.alr_eps_min > self.alr_eps_max:
+            raise ValueError(f"alr_eps_min: {self.alr_eps_min} exceeds alr_eps_max ({self.alr_eps_max})")
         return self
 
     @property

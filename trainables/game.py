@@ -56,8 +56,8 @@ class GANGame(TwoPlayerGame):
         self.g_params = [p for p in G.parameters() if p.requires_grad]
         self.d_params = [p for p in D.parameters() if p.requires_grad]
         # gradient calls for one gradient of each player's loss (a double backward counts one)
-        self.d_cost = 1 + (regularizer.extra_grad_calls if regularizer.side == "d" else 0)
-        self.g_cost = 1 + (regularizer.extra_grad_calls if regularizer.side == "g" else 0)
+        self.d_cost = 1 + (regularizer.grad_calls(cfg) if regularizer.side == "d" else 0)
+        self.g_cost = 1 + (regularizer.grad_calls(cfg) if regularizer.side == "g" else 0)
 
     def next_batch(self) -> Batch:
         n = self.cfg.batch_size

@@ -20,7 +20,10 @@ class _Competitive:
 
     def _stats(self, d_loss: float, g_loss: float) -> dict[str, float]:
         info = self.opt.get_info()
-        stats = {"d_loss": d_loss, "g_loss": g_loss, "grad_calls": info["grad_calls"]}
+        # D's loss (with any D-side penalty) is built once per step: add the penalty's own calls
+        # (GP's double backward, ALR's power iterations) to the solver's count
+        calls = info["grad_calls"] + self.game.d_cost - 1
+        stats = {"d_loss": d_loss, "g_loss": g_loss, "grad_calls": calls}
         stats.update({k: float(info[k]) for k in DIAGNOSTICS if k in info})
         return stats
 
