@@ -1,7 +1,7 @@
 """``ganstudy report``: experiment folder -> tidy table -> statistics -> tables, figures, report.md.
 
 After collection everything is computed from the tidy table (``evals.parquet``): the per-trial table
-is derived from it, and the statistics from the per-trial table. Files written (see COLUMNS.md):
+is derived from it, and the statistics from the per-trial table. Files written (see the README, "What every report column means"):
 ``evals.parquet``/``evals.csv`` (tidy), ``trials.csv``, ``summary.csv``, ``cells.csv``,
 ``expected_best.csv``, ``aggregate.csv``, ``importance.csv``, ``tables.tex``, ``report.md`` and PNGs.
 """
@@ -125,7 +125,7 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
         f"- Expected best versus budget: {ESTIMATOR}.",
         "", "Files: `evals.parquet`/`evals.csv` (tidy table: one row per trial and evaluation), `trials.csv`, "
         "`summary.csv`, `cells.csv`, `expected_best.csv`, `aggregate.csv`, `importance.csv`, `tables.tex` "
-        "(LaTeX); every column is described in the project's COLUMNS.md.", "",
+        "(LaTeX); every column is described in the project README (\"What every report column means\").", "",
     ]
     return "\n".join(lines)
 

@@ -30,6 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from trainables.arch_dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402
 from trainables.optim import ACGD  # noqa: E402
+from table import print_table  # noqa: E402  (benchmarks/table.py)
 
 try:
     import CGDs
@@ -144,11 +145,7 @@ def print_table(rows: list[dict[str, object]]) -> None:
         if has_ref:
             cells += [f"{r['ref_hvps']:.1f}", f"{r['rel_diff']:.1e}"]
         lines.append(cells)
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    for i, line in enumerate(lines):
-        print("  ".join(c.rjust(w) for c, w in zip(line, widths)))
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(lines)
 
 
 def main(argv: list[str] | None = None) -> None:

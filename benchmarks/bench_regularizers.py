@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from trainables.config import make_config  # noqa: E402
 from trainables.loop import Trial  # noqa: E402
 from trainables.registry import REGULARIZERS  # noqa: E402
+from table import print_table  # noqa: E402  (benchmarks/table.py)
 
 
 def build(name: str, args) -> Trial:
@@ -54,11 +55,7 @@ def print_table(rows: dict[str, dict[str, object]]) -> None:
     head = ["regularizer", "side", "ms/step", "x none", "grad calls/step"]
     lines = [head] + [[name, str(r["side"]), f"{r['ms']:.1f}", f"{r['ms'] / base:.2f}", f"{r['calls']:g}"]
                       for name, r in sorted(rows.items(), key=lambda item: item[1]["ms"])]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    for i, line in enumerate(lines):
-        print("  ".join(c.rjust(w) for c, w in zip(line, widths)))
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(lines)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,7 @@ from analysis.sensitivity import normalize
 from tests.synthetic import grid, grid_2d, write_experiment
 
 LRS = [1e-4, 1e-3, 1e-2]
-COLUMNS_MD = Path(__file__).resolve().parents[1] / "analysis" / "COLUMNS.md"
+COLUMNS_MD = Path(__file__).resolve().parents[1] / "README.md"  # "What every report column means"
 N_BOOT = 500  # enough for the checks below, and fast
 
 
@@ -130,7 +130,7 @@ def test_every_written_column_is_documented(report):
                  "importance.csv", "evals.csv"):
         for col in pd.read_csv(out / name, nrows=1).columns:
             ok = col in names or col in config or any(p.match(col) for p in patterns)
-            assert ok, f"{name}: column {col!r} is not described in analysis/COLUMNS.md"
+            assert ok, f"{name}: column {col!r} is not described in the README"
 
 
 def test_partial_study_reports_what_is_missing(tmp_path):

@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
+from trainables.arch_images import square_image
+
 
 def stages(resolution: int) -> int:
     """k for a side of 4 * 2**k (k >= 1); ValueError otherwise."""
@@ -80,9 +82,6 @@ class DCGANDiscriminator(nn.Module):
 def dcgan(*, data_shape: tuple[int, ...], z_dim: int, width_mult: float = 1.0, spectral_norm: bool = False,
           **_: object) -> tuple[nn.Module, nn.Module]:
     """(generator, discriminator) for images of ``data_shape`` = (C, H, H); 64 base channels at width 1."""
-    channels, height, width = data_shape
-    if height != width:
-        raise ValueError(f"dcgan: square images only, got {height}x{width}")
-    dim = max(1, round(64 * width_mult))
+    channels, height, dim = square_image(data_shape, "dcgan", 64, width_mult)
     return (DCGANGenerator(z_dim, dim, channels, height),
             DCGANDiscriminator(dim, channels, height, spectral_norm=spectral_norm))

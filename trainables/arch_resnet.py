@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
 from trainables.arch_dcgan import stages
+from trainables.arch_images import square_image
 
 
 def _conv(c_in: int, c_out: int, k: int = 3) -> nn.Conv2d:
@@ -97,9 +98,6 @@ class ResNetDiscriminator(nn.Module):
 def resnet(*, data_shape: tuple[int, ...], z_dim: int, width_mult: float = 1.0, spectral_norm: bool = False,
            **_: object) -> tuple[nn.Module, nn.Module]:
     """(generator, discriminator) for images of ``data_shape`` = (C, H, H); 128 channels at width 1."""
-    channels, height, width = data_shape
-    if height != width:
-        raise ValueError(f"resnet: square images only, got {height}x{width}")
-    ch = max(1, round(128 * width_mult))
+    channels, height, ch = square_image(data_shape, "resnet", 128, width_mult)
     return (ResNetGenerator(z_dim, ch, channels, height),
             ResNetDiscriminator(ch, channels, height, spectral_norm=spectral_norm))

@@ -1,0 +1,23 @@
+"""The README's generated tables match the code they were generated from."""
+from pathlib import Path
+
+from trainables.compat import compatibility_table
+from trainables.registry import OPTIMIZERS
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def test_compatibility_matrix_is_the_codes():
+    assert compatibility_table().strip() in README
+
+
+def test_every_optimizer_is_listed_with_its_default():
+    for name in OPTIMIZERS:
+        spec = OPTIMIZERS.get(name)
+        default = spec.default_lr if spec.default_lr else "none published"
+        assert f"| `{name}` | {spec.source} | {default} |" in README
+
+
+def test_the_two_commands_are_there():
+    assert "make study" in README and "make test" in README
+    assert (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text().strip().endswith("make test")
