@@ -69,7 +69,7 @@ def cmd_report(args) -> int:
 def cmd_trial(args) -> int:
     from pydantic import ValidationError
 
-    from study.spec import _message, load_spec
+    from study.spec import describe_error, load_spec
     from trainables.config import TrialConfig
     from trainables.loop import train
     from trainables.preflight import check_inputs
@@ -78,7 +78,7 @@ def cmd_trial(args) -> int:
     try:
         cfg = TrialConfig(**{**spec.base_config(), **_parse_set(args.set)})
     except ValidationError as e:
-        raise UserError("--set", _message(e)) from None
+        raise UserError("--set", describe_error(e)) from None
     try:
         check_inputs(cfg)
     except FileNotFoundError as e:
@@ -117,8 +117,16 @@ def cmd_list(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments get the same one-line error and exit code 2 as a bad spec."""
+
+    def error(self, message: str):
+        print(f"error: {self.prog}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ganstudy", description=__doc__)
+    parser = _Parser(prog="ganstudy", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run a study on Ray Tune")
     p.add_argument("spec")

@@ -93,11 +93,12 @@ class StudySpec(BaseModel):
                 out.append(TrialConfig(**self.trial, **combo))
             except ValidationError as e:
                 where = "grid (" + ", ".join(f"{k}={v}" for k, v in combo.items()) + ")" if combo else "trial"
-                raise UserError(where, _message(e)) from None
+                raise UserError(where, describe_error(e)) from None
         return out
 
 
-def _message(error: ValidationError) -> str:
+def describe_error(error: ValidationError) -> str:
+    """The first validation error as one line: `<field>: <message>`."""
     first = error.errors()[0]
     loc = ".".join(str(x) for x in first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
@@ -136,7 +137,7 @@ def parse_spec(data: Any, source: str = "spec") -> StudySpec:
     try:
         spec = StudySpec(**data)
     except ValidationError as e:
-        raise UserError(source, _message(e)) from None
+        raise UserError(source, describe_error(e)) from None
     overlap = set(spec.trial) & set(spec.grid)
     if overlap:
         raise UserError(f"{source}: grid.{sorted(overlap)[0]}", "set both under trial and grid")

@@ -89,3 +89,11 @@ def test_missing_dataset_files_are_exit_2_naming_the_path(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "nowhere" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_bad_arguments_are_one_line_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["run"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ganstudy run: ")
