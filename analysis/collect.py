@@ -163,7 +163,7 @@ def _trial_row(key: str, config: dict[str, Any], attempt) -> dict[str, Any]:
     else:
         status = "incomplete"
     row["status"] = status
-    row["iterations"] = _value(last, "iteration") or 0
+    row["iterations_done"] = _value(last, "iteration") or 0  # `iterations` is the planned length
     for name in ("wall_time_s", "grad_calls", "score_name", "score_mode", "protocol", "best_iteration"):
         row[name] = _value(last, name)
     row["final_score"] = _value(last, "score") if status in ("ok", "diverged") else None

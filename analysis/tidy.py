@@ -24,8 +24,8 @@ from analysis.collect import Experiment
 from analysis.grid import SCORED, at_default_lr
 
 TRIAL_FIRST = ["key", "status", "optimizer", "regularizer", "loss", "arch", "dataset", "lr", "lr_g", "lr_d",
-               "seed", "iterations", "wall_time_s", "grad_calls", "score_name", "score_mode", "final_score",
-               "best_score", "best_iteration", "protocol", "default_lr", "at_default"]
+               "seed", "iterations", "iterations_done", "wall_time_s", "grad_calls", "score_name", "score_mode",
+               "final_score", "best_score", "best_iteration", "protocol", "default_lr", "at_default"]
 # reported fields that are not metrics of the generator (losses are not comparable across methods)
 NOT_METRICS = {"iteration", "score", "best_score", "best_iteration", "grad_calls", "wall_time_s", "d_loss",
                "g_loss", "default_lr", "finished"}
@@ -73,7 +73,7 @@ def trials_table(table: pd.DataFrame, config_columns: list[str]) -> pd.DataFrame
     col = lambda name: last[name] if name in last else pd.Series(np.nan, index=last.index)  # noqa: E731
     out = last[["key", *[c for c in config_columns if c in last]]].copy()
     out["status"] = last["status"]
-    out["iterations"] = col("iteration").fillna(0).astype(int)
+    out["iterations_done"] = col("iteration").fillna(0).astype(int)  # `iterations`: the planned length
     for name in ("wall_time_s", "grad_calls", "score_name", "score_mode", "protocol", "best_iteration"):
         out[name] = col(name)
     out["final_score"] = pd.to_numeric(col("score"), errors="coerce").where(scored)

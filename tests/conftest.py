@@ -30,3 +30,4 @@ def ray_local():
              object_store_memory=100 * 1024**2)
     yield ray
     ray.shutdown()
+

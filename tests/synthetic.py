@@ -52,12 +52,13 @@ def write_experiment(root: Path, configs: Iterable[dict], outcome: Callable[[dic
         result = outcome(config)
         if result is None:
             continue
-        status, score = result
+        status, score, *stopped = result  # optional third item: evaluations reached (a diverged trial stops early)
+        trial_evals = stopped[0] if stopped else evals
         trial = root / f"trial_{i:05d}"
         trial.mkdir()
         (trial / "params.json").write_text(json.dumps(config))
-        n_lines = evals - 1 if status == "error" else evals  # an errored trial dies before its last report
-        lines = [json.dumps(_record(config, i, e, evals, status, score, cost(config), mode))
+        n_lines = trial_evals - 1 if status == "error" else trial_evals  # an errored trial dies before its last report
+        lines = [json.dumps(_record(config, i, e, trial_evals, status, score, cost(config), mode))
                  for e in range(1, n_lines + 1)]
         (trial / "result.json").write_text("\n".join(lines) + ("\n" if lines else ""))
         if status == "error":

@@ -90,7 +90,7 @@ def test_report_files_and_columns(report):
         assert (out / name).is_file(), name
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 27
-    for col in ("optimizer", "regularizer", "loss", "arch", "dataset", "lr", "seed", "status", "iterations",
+    for col in ("optimizer", "regularizer", "loss", "arch", "dataset", "lr", "seed", "status", "iterations_done",
                 "wall_time_s", "grad_calls", "final_score", "best_score", "at_default", "default_lr"):
         assert col in trials, col
     assert not list(out.glob(".*tmp*")), "temporary files left behind"
@@ -105,7 +105,7 @@ def test_tidy_table_alone_gives_the_trials(report):
     assert len(table) == 27 * 2 and {"status", "eval_status", "iteration", "score", "default_lr"} <= set(table)
     derived = tidy.trials_table(table, loaded.config_columns).set_index("key")
     direct = loaded.trials.set_index("key").loc[derived.index]
-    for col in ("status", "iterations", "final_score", "best_score", "grad_calls", "wall_time_s", "final_modes"):
+    for col in ("status", "iterations_done", "final_score", "best_score", "grad_calls", "wall_time_s", "final_modes"):
         assert (derived[col].fillna(-1).to_numpy() == direct[col].fillna(-1).to_numpy()).all(), col
     assert tidy.read(out / "evals.csv").shape == table.shape
 
@@ -314,3 +314,19 @@ def test_equal_compute_gives_cheaper_methods_more_trials(tmp_path):
     scores = -np.array([0.6, 0.61, 0.3, 0.31, 0.9, 0.91])
     assert summary.loc["cheap", "expected_best_equal_compute"] == pytest.approx(-expected_max(scores, [12])[0][0])
     assert "At equal compute (the gradient calls of 5 random grid trials of dear+none" in (out / "report.md").read_text()
+
+
+def test_a_trial_that_stops_early_does_not_make_its_length_a_swept_setting(tmp_path):
+    # `iterations` is a config setting (the planned length); what a diverged trial reached is
+    # `iterations_done`, and must not turn `iterations` into a hyperparameter of the grid
+    def early(config):
+        return ("diverged", 10.0, 1) if config["lr"] == 1e-2 else ("ok", 0.5)
+
+    configs = [{**c, "iterations": 200} for c in grid(["tuned"], LRS, [0, 1])]
+    out = write_report(write_experiment(tmp_path / "early", configs, early, {"tuned": 1e-4}))
+    trials = pd.read_csv(out / "trials.csv")
+    assert set(trials["iterations"]) == {200}
+    assert sorted(set(trials["iterations_done"])) == [100, 200]
+    summary = pd.read_csv(out / "summary.csv")
+    assert "best_iterations" not in summary
+    assert summary.loc[0, "best_cell"] == "lr=0.0001"

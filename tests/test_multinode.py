@@ -77,4 +77,4 @@ def test_node_failure_is_retried_from_checkpoint_and_nothing_is_lost(cluster, tm
 
     assert main(["report", str(study)]) == 0
     trials = pd.read_csv(study / "report" / "trials.csv")
-    assert len(trials) == 4 and (trials["status"] == "ok").all() and (trials["iterations"] == 400).all()
+    assert len(trials) == 4 and (trials["status"] == "ok").all() and (trials["iterations_done"] == 400).all()

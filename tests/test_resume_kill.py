@@ -68,4 +68,4 @@ def test_resume_after_sigkill_finishes_without_rerunning(tmp_path):
     assert subprocess.run([sys.executable, "-m", "study.cli", "report", str(study)], cwd=ROOT).returncode == 0
     trials = pd.read_csv(study / "report" / "trials.csv")
     assert len(trials) == 6 and trials["key"].is_unique
-    assert (trials["status"] == "ok").all() and (trials["iterations"] == 400).all()
+    assert (trials["status"] == "ok").all() and (trials["iterations_done"] == 400).all()

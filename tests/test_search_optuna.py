@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from study.cli import main
+from tests.running import run_spec
 
 SPEC = """
 name: tuned
@@ -21,11 +22,7 @@ search:
 
 @pytest.fixture(scope="module")
 def searched(ray_local, tmp_path_factory):
-    root = tmp_path_factory.mktemp("search")
-    spec = root / "tuned.yaml"
-    spec.write_text(SPEC)
-    assert main(["run", str(spec), "--storage", str(root / "results")]) == 0
-    return root / "results" / "tuned"
+    return run_spec(tmp_path_factory.mktemp("search"), "tuned", SPEC)[1]
 
 
 def _lrs(experiment_dir):

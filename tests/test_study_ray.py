@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from study.cli import main
+from tests.running import run_spec
 
 SPEC = """
 name: tiny
@@ -14,11 +15,7 @@ resources: {cpu: 1, gpu: 0}
 
 @pytest.fixture(scope="module")
 def finished_study(ray_local, tmp_path_factory):
-    root = tmp_path_factory.mktemp("study")
-    spec = root / "tiny.yaml"
-    spec.write_text(SPEC)
-    assert main(["run", str(spec), "--storage", str(root / "results")]) == 0
-    return spec, root / "results" / "tiny"
+    return run_spec(tmp_path_factory.mktemp("study"), "tiny", SPEC)
 
 
 def _result_lines(experiment):
@@ -35,7 +32,7 @@ def test_study_runs_every_grid_point_and_reports(finished_study):
     huge = trials[trials["lr"] == 1e3]
     assert (huge["status"] == "diverged").all()  # an absurd step size diverges, and is counted
     sane = trials[trials["lr"] == 1e-3]
-    assert (sane["status"] == "ok").all() and (sane["iterations"] == 20).all()
+    assert (sane["status"] == "ok").all() and (sane["iterations_done"] == 20).all()
     assert (trials["grad_calls"] > 0).all()  # cost is counted, also for the step that diverged
     assert list(experiment.glob("grid/trial_*/checkpoint_*/state.pt")), "trials report with checkpoints"
     for name in ("summary.csv", "report.md", "score_vs_lr.png"):
