@@ -28,6 +28,10 @@ RAY_COLUMNS = ("timestamp", "checkpoint_dir_name", "should_checkpoint", "done", 
                "config", "time_since_restore", "iterations_since_restore")
 
 
+class NothingToReport(LookupError):
+    """The study folder holds no trial yet."""
+
+
 @dataclass
 class Experiment:
     path: Path
@@ -102,6 +106,15 @@ def load(experiment: str | Path) -> Experiment:
     dirs = list(_trial_dirs(experiment))
     names = [d.relative_to(experiment).as_posix() for d, _ in dirs]
     keys = {name: config_key(config) for name, (_, config) in zip(names, dirs)}
+    # a search decides its trials as it runs: those found in its folders are expected too, so a
+    # search interrupted before the manifest listed them still gets a report
+    searched = {e["name"] for e in manifest.get("experiments", []) if e.get("kind") == "optuna"}
+    for name, (_, config) in zip(names, dirs):
+        if name.split("/")[0] in searched:
+            expected.setdefault(keys[name], config)
+    if not expected:
+        raise NothingToReport(f"{experiment}: no trial has started yet")
+    manifest = {**manifest, "trials": [{"key": k, "config": c} for k, c in expected.items()]}
     results = _read_results([d for d, _ in dirs], names)
     last = {}
     sizes: dict[str, int] = {}

@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence
 
 import yaml
 
-from study.errors import UserError
+from study.errors import StudyIncomplete, UserError
 
 
 def _parse_set(items: Sequence[str]) -> dict[str, Any]:
@@ -58,10 +58,16 @@ def cmd_extend(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from analysis.collect import NothingToReport
     from analysis.report import write_report
 
     experiment = Path(args.experiment)
-    out = write_report(experiment, Path(args.out) if args.out else None)
+    if not (experiment / "ganstudy.json").is_file():
+        raise UserError(str(experiment), "not a study folder (no ganstudy.json)")
+    try:
+        out = write_report(experiment, Path(args.out) if args.out else None)
+    except NothingToReport as e:
+        raise UserError(str(experiment), "no trial has started yet; nothing to report") from e
     print(f"report written: {out / 'report.md'}")
     return 0
 
@@ -98,6 +104,8 @@ def cmd_validate(args) -> int:
     spec = load_spec(args.spec)
     check_inputs(spec, args.spec)
     n = len(spec.trial_configs())
+    if spec.search.kind == "optuna":
+        n *= spec.search.trials_per_method
     print(f"{args.spec}: valid, {n} trial{'s' if n != 1 else ''}")
     return 0
 
@@ -168,6 +176,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except UserError as e:
         print(f"error: {e.where}: {e.what}", file=sys.stderr)
         return 2
+    except StudyIncomplete as e:
+        print(f"incomplete: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -6,3 +6,11 @@ class UserError(Exception):
     def __init__(self, where: str, what: str):
         super().__init__(f"{where}: {what}")
         self.where, self.what = where, what
+
+
+class StudyIncomplete(Exception):
+    """Tune came back with trials unfinished (interrupted, or errored after its retries)."""
+
+    def __init__(self, study_dir, experiment: str, left: int, errors: int):
+        super().__init__(f"{study_dir}: {experiment}: {left} trial(s) unfinished ({errors} errored); "
+                         f"finish with `ganstudy resume {study_dir}`")

@@ -5,6 +5,7 @@ study folder (readable with ``tail -f`` from another shell or after the fact).
 """
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from datetime import datetime
@@ -20,8 +21,10 @@ def _method(config: dict[str, Any]) -> str:
 
 
 class StudyProgress(tune.Callback):
-    def __init__(self, log_path: Path, *, label: str, total: int, every_s: float = 15.0):
-        self.log_path, self.label, self.every_s, self.total = Path(log_path), label, every_s, total
+    def __init__(self, log_env: str, *, label: str, total: int, every_s: float = 15.0):
+        # the log's path comes from the environment at run time, not from the pickled experiment
+        # state, so a study moved to another path (or mount) resumes writing in its own folder
+        self.log_env, self.label, self.every_s, self.total = log_env, label, every_s, total
         self.best: dict[str, float] = {}
         self.mode = "min"
         self.score_name = "score"
@@ -67,6 +70,6 @@ class StudyProgress(tune.Callback):
             self._bar.set_postfix_str(line.partition(" | ")[2], refresh=True)
             self._last_shown = line
         if force or (line != self._last_line and now - self._last_time >= self.every_s):
-            with self.log_path.open("a") as log:
+            with Path(os.environ[self.log_env]).open("a") as log:
                 log.write(f"{datetime.now().isoformat(timespec='seconds')} {line}\n")
             self._last_line, self._last_time = line, now

@@ -9,16 +9,20 @@ never changes its search space and an extension runs only the configs the study 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Optional
 
 from analysis.keys import config_key
 from study import manifest
-from study.errors import UserError
+from study.errors import StudyIncomplete, UserError
 from study.ray_setup import init_ray
-from study.spec import StudySpec
+from study.spec import NAME, StudySpec
 
 GRID = "grid"
+PROGRESS_LOG_ENV = "GANSTUDY_PROGRESS_LOG"
+
+
 
 
 def _trainable(resources: dict[str, float]):
@@ -39,7 +43,7 @@ def _run_config(study_dir: Path, experiment: dict[str, Any]):
         failure_config=tune.FailureConfig(max_failures=experiment["max_failures"]),
         checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
         verbose=0,
-        callbacks=[StudyProgress(study_dir / "progress.log", label=f"{study_dir.name}/{experiment['name']}",
+        callbacks=[StudyProgress(PROGRESS_LOG_ENV, label=experiment["name"],
                                  total=experiment.get("budget") or len(experiment["keys"]))])
 
 
@@ -65,7 +69,7 @@ def _new_tuner(study_dir: Path, experiment: dict[str, Any], entries: list[dict[s
     )
 
 
-def _launch(study_dir: Path, experiment: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+def _launch(study_dir: Path, experiment: dict[str, Any], entries: list[dict[str, Any]]):
     from ray import tune
 
     path = study_dir / experiment["name"]
@@ -74,7 +78,25 @@ def _launch(study_dir: Path, experiment: dict[str, Any], entries: list[dict[str,
                                    resume_unfinished=True, resume_errored=True)
     else:  # never started (or stopped before Ray wrote its state): start it from the manifest
         tuner = _new_tuner(study_dir, experiment, entries)
-    tuner.fit()
+    os.environ[PROGRESS_LOG_ENV] = str(study_dir / "progress.log")  # read by StudyProgress on the driver
+    return tuner.fit()  # returns normally on Ctrl-C and on errored trials: check completeness after
+
+
+def unfinished(study_dir: Path) -> dict[str, int]:
+    """Expected trials without a final score, by status (error, incomplete, pending)."""
+    from analysis import collect
+
+    trials = collect.load(study_dir).trials
+    if trials.empty:
+        return {}
+    return trials.loc[~trials["status"].isin(("ok", "diverged")), "status"].value_counts().to_dict()
+
+
+def _require_finished(study_dir: Path, experiment: dict[str, Any], results) -> None:
+    short = (experiment.get("budget") or len(experiment["keys"])) - len(results)
+    left = sum(1 for r in results if not (r.metrics or {}).get("finished")) + max(short, 0)
+    if left:
+        raise StudyIncomplete(study_dir, experiment["name"], left, results.num_errors)
 
 
 def _record_searched_trials(study_dir: Path, data: dict[str, Any], experiment: dict[str, Any]) -> None:
@@ -102,7 +124,23 @@ def _local_storage(storage: Path | str) -> Path:
     return Path(storage).resolve()
 
 
+def _check_resources(spec: StudySpec, address: Optional[str]) -> None:
+    """On the local Ray a trial asking for more than the machine has would wait forever."""
+    import ray
+
+    if address is not None:  # an autoscaling cluster may add the nodes
+        return
+    have = ray.cluster_resources()
+    for key, ray_key in (("cpu", "CPU"), ("gpu", "GPU")):
+        want = getattr(spec.resources, key)
+        if want > have.get(ray_key, 0):
+            raise UserError(f"resources.{key}", f"a trial asks for {want:g} but this machine's Ray has "
+                                                f"{have.get(ray_key, 0):g}")
+
+
 def run(spec: StudySpec, *, storage: Path, name: Optional[str] = None, address: Optional[str] = None) -> Path:
+    if name is not None and not NAME.fullmatch(name):
+        raise UserError(f"--name {name}", "use letters, digits, '_', '.', '-' (a folder name, no path)")
     study_dir = _local_storage(storage) / (name or spec.name)
     if study_dir.exists():
         raise UserError(str(study_dir), "study folder exists; finish it with `ganstudy resume`, add grid "
@@ -116,6 +154,7 @@ def run(spec: StudySpec, *, storage: Path, name: Optional[str] = None, address: 
     else:
         data["experiments"] = [_experiment(GRID, spec, [t["key"] for t in data["trials"]])]
     init_ray(address)
+    _check_resources(spec, address)
     manifest.write(study_dir, data)
     _launch_all(study_dir, data)
     return study_dir
@@ -123,9 +162,10 @@ def run(spec: StudySpec, *, storage: Path, name: Optional[str] = None, address: 
 
 def _launch_all(study_dir: Path, data: dict[str, Any]) -> None:
     for experiment in data["experiments"]:
-        _launch(study_dir, experiment, data["trials"])
+        results = _launch(study_dir, experiment, data["trials"])
         if experiment.get("kind") == "optuna":
             _record_searched_trials(study_dir, data, experiment)
+        _require_finished(study_dir, experiment, results)  # interrupted or errored: stop, resume later
 
 
 def _read(study_dir: Path) -> dict[str, Any]:
@@ -153,6 +193,10 @@ def extend(study_dir: Path, spec: StudySpec, *, address: Optional[str] = None) -
     known = {t["key"] for t in data["trials"]}
     new = [t for t in manifest.trial_entries(spec) if t["key"] not in known]
     if not new:
+        left = unfinished(study_dir)
+        if left:
+            raise UserError(str(study_dir), f"nothing new to add, but {sum(left.values())} trial(s) are "
+                                            f"unfinished; run `ganstudy resume {study_dir}`")
         return study_dir, 0
     name = f"extend-{sum(e['name'].startswith('extend-') for e in data['experiments']) + 1}"
     experiment = _experiment(name, spec, [t["key"] for t in new])
@@ -160,6 +204,7 @@ def extend(study_dir: Path, spec: StudySpec, *, address: Optional[str] = None) -
     data["experiments"].append(experiment)
     data.setdefault("extensions", []).append({"experiment": name, "spec": spec.model_dump()})
     init_ray(address)
+    _check_resources(spec, address)
     manifest.write(study_dir, data)
-    _launch(study_dir, experiment, data["trials"])
+    _require_finished(study_dir, experiment, _launch(study_dir, experiment, data["trials"]))
     return study_dir, len(new)

@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from study.spec import Distribution, StudySpec
-from trainables.registry import OPTIMIZERS
+from trainables.evaluate import SCORE_MODES
+from trainables.registry import DATASETS, OPTIMIZERS
 
 
 def distributions(space: dict[str, Distribution]) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def experiments(spec: StudySpec) -> list[dict[str, Any]]:
             "fixed": fixed,
             "budget": spec.search.trials_per_method,
             "seed": spec.search.seed,
-            "mode": spec.search.mode,
+            "mode": SCORE_MODES[DATASETS.get(cfg.dataset).kind],  # the score's own direction
             "space": {k: d.model_dump() for k, d in spec.search.space.items()},
             "points": default_points(spec.search.space, cfg.optimizer),
             "keys": [],

@@ -11,6 +11,8 @@ Every error names where it is (``trial.lr``, ``grid.lr[2]``, ``grid (optimizer=a
 from __future__ import annotations
 
 import itertools
+import re
+import typing
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -19,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from study.errors import UserError
 from trainables.config import FIELDS, TrialConfig
+
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 class Resources(BaseModel):
@@ -57,13 +62,12 @@ class Search(BaseModel):
     kind: Literal["grid", "optuna"] = "grid"
     trials_per_method: int = Field(20, ge=1)
     seed: int = Field(0, ge=0)
-    mode: Literal["min", "max"] = "min"
     space: dict[str, Distribution] = {}
 
 
 class StudySpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(pattern=f"^{NAME.pattern}$")
     description: str = ""
     trial: dict[str, Any] = {}
     grid: dict[str, list[Any]] = {}
@@ -77,6 +81,8 @@ class StudySpec(BaseModel):
         for key, values in grid.items():
             if not values:
                 raise ValueError(f"{key}: empty list")
+            if len({repr(v) for v in values}) < len(values):
+                raise ValueError(f"{key}: repeated value (use seeds to repeat trials)")
         return grid
 
     def base_config(self) -> dict[str, Any]:
@@ -165,13 +171,36 @@ def _check_search(spec: StudySpec, source: str) -> None:
             raise UserError(where, "unknown key")
         if key in spec.trial or key in spec.grid:
             raise UserError(where, "also set under trial or grid")
-        for value in dist.choices if dist.choices is not None else [dist.low, dist.high]:
+        if dist.choices is None and not dist.integer and _is_integer_field(key):
+            raise UserError(where, "an integer setting: add `integer: true` to the range")
+    # every method's full config with every choice and each range's ends and middle, crossed:
+    # what TPE can propose must be a valid trial, so nothing fails after the study has started
+    keys = list(search.space)
+    candidates = [_candidates(search.space[k]) for k in keys]
+    for cfg in spec.trial_configs():
+        for values in itertools.islice(itertools.product(*candidates), 4096):
+            point = dict(zip(keys, values))
             try:
-                TrialConfig(**{key: int(value) if dist.integer else value})
+                TrialConfig(**{**cfg.model_dump(), **point})
             except ValidationError as e:
-                message = _own_error(e, key)
-                if message:
-                    raise UserError(where, f"{value!r}: {message}") from None
+                at = ", ".join(f"{k}={v}" for k, v in point.items())
+                raise UserError(f"{source}: search.space ({at})", describe_error(e)) from None
+
+
+def _candidates(dist: Distribution) -> list[Any]:
+    if dist.choices is not None:
+        return list(dist.choices)
+    middle = (dist.low * dist.high) ** 0.5 if dist.log else (dist.low + dist.high) / 2
+    values = [dist.low, middle, dist.high]
+    return sorted({int(round(v)) for v in values}) if dist.integer else values
+
+
+def _is_integer_field(key: str) -> bool:
+    """int, PositiveInt or Optional[PositiveInt] (pydantic keeps Annotated[int, ...] inside Optional)."""
+    annotation = TrialConfig.model_fields[key].annotation
+    options = typing.get_args(annotation) if typing.get_origin(annotation) is typing.Union else (annotation,)
+    base = [typing.get_args(t)[0] if typing.get_origin(t) is typing.Annotated else t for t in options]
+    return int in base
 
 
 def check_inputs(spec: StudySpec, source: str = "spec") -> None:

@@ -1,4 +1,5 @@
 """The report on synthetic experiment folders whose answers are known."""
+import json
 import math
 import re
 from pathlib import Path
@@ -330,3 +331,17 @@ def test_a_trial_that_stops_early_does_not_make_its_length_a_swept_setting(tmp_p
     summary = pd.read_csv(out / "summary.csv")
     assert "best_iterations" not in summary
     assert summary.loc[0, "best_cell"] == "lr=0.0001"
+
+
+def test_an_interrupted_search_reports_the_trials_it_ran(tmp_path):
+    # an optuna experiment lists its trials in the manifest only when it finishes; before that the
+    # report must find them in the experiment's folder
+    exp = write_experiment(tmp_path / "search", grid(["tuned"], LRS, [0]), outcome, {"tuned": 1e-4})
+    (exp / "optuna-tuned").mkdir()
+    for trial in exp.glob("trial_*"):
+        trial.rename(exp / "optuna-tuned" / trial.name)
+    manifest = json.loads((exp / "ganstudy.json").read_text())
+    manifest.update(trials=[], experiments=[{"name": "optuna-tuned", "kind": "optuna", "budget": 5}])
+    (exp / "ganstudy.json").write_text(json.dumps(manifest))
+    trials = pd.read_csv(write_report(exp) / "trials.csv")
+    assert len(trials) == 3 and set(trials["status"]) == {"ok"}

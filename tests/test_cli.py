@@ -97,3 +97,34 @@ def test_bad_arguments_are_one_line_exit_2(capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ganstudy run: ")
+
+
+def test_report_on_a_folder_that_is_not_a_study_is_exit_2(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a study folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, where", [
+    ("name: t\ngrid: {seed: [0, 0]}\n", "seed: repeated value"),
+    ("name: t\ngrid: {optimizer: [acgd]}\nsearch: {kind: optuna, space: {loss: {choices: [wgan, ns]}}}\n",
+     "search.space (loss=ns): loss: optimizer 'acgd' solves zero-sum games"),
+    ("name: t\nsearch: {kind: optuna, space: {n_critic: {low: 1, high: 5}}}\n",
+     "search.space.n_critic: an integer setting: add `integer: true`"),
+    ("name: t\nsearch: {kind: optuna, space: {alr_eps_min: {low: 0.1, high: 20}}}\n",
+     "exceeds alr_eps_max"),
+])
+def test_specs_that_would_fail_inside_trials_are_refused_up_front(tmp_path, capsys, text, where):
+    assert main(["validate", str(_spec(tmp_path, text))]) == 2
+    assert where in capsys.readouterr().err
+
+
+def test_validate_counts_every_searched_trial(tmp_path, capsys):
+    text = "name: t\ngrid: {optimizer: [adam, sgd]}\nsearch: {kind: optuna, trials_per_method: 7, space: {lr: {low: 1.0e-5, high: 1.0e-2, log: true}}}\n"
+    assert main(["validate", str(_spec(tmp_path, text))]) == 0
+    assert "valid, 14 trials" in capsys.readouterr().out
+
+
+def test_name_must_be_a_folder_name(tmp_path, capsys):
+    assert main(["run", str(_spec(tmp_path, GOOD)), "--storage", str(tmp_path / "r"), "--name", "../escape"]) == 2
+    assert "error: --name ../escape:" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists() and not (tmp_path / "escape").exists()

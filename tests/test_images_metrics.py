@@ -129,3 +129,10 @@ def test_missing_inception_weights_file_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv(metrics_fidelity.INCEPTION_ENV, str(missing))
     with pytest.raises(FileNotFoundError):
         preflight.check_inputs({**cfg, "inception_weights": None})
+
+
+def test_declared_score_directions_match_the_evaluators():
+    from trainables import metrics_fidelity, metrics_toy
+    from trainables.evaluate import SCORE_MODES
+
+    assert SCORE_MODES == {"points": metrics_toy.SCORE_MODE, "images": metrics_fidelity.SCORE_MODE}

@@ -66,3 +66,13 @@ def test_resume_from_checkpoint_is_bit_identical(tiny, optimizer):
         again.step()
     for p, q in zip(reference.G.parameters(), again.G.parameters()):
         assert torch.equal(p, q)
+
+
+def test_weights_overflowed_by_the_last_update_count_as_divergence(tiny):
+    trial = Trial(TrialConfig(**{**tiny, "iterations": 10, "eval_every": 10}))
+    for _ in range(10):
+        trial.step()
+    with torch.no_grad():  # what an overflowing final update leaves behind, with finite losses seen
+        next(trial.G.parameters()).fill_(float("inf"))
+    record = trial.record()
+    assert record["status"] == "diverged" and record["score"] == 10.0

@@ -72,3 +72,26 @@ def test_extend_runs_only_the_new_grid_points_and_reports_the_union(finished_stu
     trials = pd.read_csv(experiment / "report" / "trials.csv")
     assert len(trials) == 6 and trials["key"].is_unique
     assert set(trials["status"]) <= {"ok", "diverged"}
+
+
+def test_resources_beyond_the_local_ray_are_refused_before_writing(ray_local, tmp_path, capsys):
+    spec = tmp_path / "greedy.yaml"
+    spec.write_text(SPEC.replace("resources: {cpu: 1, gpu: 0}", "resources: {cpu: 64, gpu: 0}"))
+    assert main(["run", str(spec), "--storage", str(tmp_path / "results")]) == 2
+    assert "error: resources.cpu: a trial asks for 64" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without a GPU")
+def test_errored_trials_make_the_run_exit_1_and_point_to_resume(ray_local, tmp_path, capsys):
+    spec = tmp_path / "broken.yaml"  # valid, but the trials fail at run time: there is no GPU here
+    spec.write_text(SPEC.replace("eval_samples: 200}", "eval_samples: 200, device: cuda}")
+                    .replace("lr: [1.0e-3, 1.0e+3]", "lr: [1.0e-3]").replace("optimizer: [adam, acgd]",
+                                                                            "optimizer: [adam]")
+                    + "max_failures: 0\n")
+    assert main(["run", str(spec), "--storage", str(tmp_path / "results")]) == 1
+    err = capsys.readouterr().err
+    assert "incomplete:" in err and "1 errored" in err and "ganstudy resume" in err
+    assert main(["report", str(tmp_path / "results" / "tiny")]) == 0
+    trials = pd.read_csv(tmp_path / "results" / "tiny" / "report" / "trials.csv")
+    assert list(trials["status"]) == ["error"]

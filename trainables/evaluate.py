@@ -56,3 +56,7 @@ EVALUATORS = {
     "points": (evaluate_points, worst_metrics),
     "images": (evaluate_images, worst_images),
 }
+
+# direction of each data kind's score of record, known before any trial runs (the search needs it):
+# energy distance on points, FID on images; both lower is better
+SCORE_MODES = {"points": metrics_toy.SCORE_MODE, "images": "min"}

@@ -106,6 +106,8 @@ class Trial:
     def record(self) -> dict[str, Any]:
         """Evaluate now and build the metrics record for this report."""
         p = self.progress
+        if p.status == "running" and not _all_finite(self.G, self.D):
+            p.status = "diverged"  # an update can overflow the weights while the losses it saw were finite
         done = p.status == "diverged" or p.iteration >= self.cfg.iterations
         if p.status == "diverged":
             metrics = self.worst(self.data, self.cfg)
@@ -120,6 +122,11 @@ class Trial:
         return {**means, **metrics, "iteration": p.iteration, "status": p.status, "finished": done,
                 "best_score": p.best_score, "best_iteration": p.best_iteration,
                 "grad_calls": p.grad_calls, "wall_time_s": p.wall_time_s}
+
+
+def _all_finite(*modules: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(t).all()) for m in modules
+               for t in (*m.parameters(), *m.buffers()) if t.is_floating_point())
 
 
 def _improves(score: float, best: Optional[float], mode: str) -> bool:
