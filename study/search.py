@@ -44,8 +44,11 @@ def experiments(spec: StudySpec) -> list[dict[str, Any]]:
     for cfg in spec.trial_configs():
         fixed = {k: v for k, v in cfg.model_dump().items() if k not in spec.search.space}
         combo = "-".join(str(getattr(cfg, k)) for k in spec.grid) or "all"
+        name = "optuna-" + re.sub(r"[^A-Za-z0-9_.+-]", "_", combo)
+        if any(e["name"] == name for e in out):  # two values that read the same once made folder-safe
+            name += f"-{len(out)}"
         out.append({
-            "name": "optuna-" + re.sub(r"[^A-Za-z0-9_.+-]", "_", combo),
+            "name": name,
             "kind": "optuna",
             "fixed": fixed,
             "budget": spec.search.trials_per_method,
