@@ -2,18 +2,16 @@
 
 A study folder ``STORAGE/NAME`` holds ``ganstudy.json`` (every expected trial and the Tune
 experiments that run them), ``progress.log``, and one Tune experiment folder per launch: ``grid``
-for ``ganstudy run``, ``extend-1``, ``extend-2``, ... for ``ganstudy extend``. Each Tune experiment
-runs an explicit list of full trial configs (``points_to_evaluate``), so a restored experiment
+for ``ganstudy run``, ``extend-1``, ``extend-2``, ... for ``ganstudy extend``, ``optuna-<method>``
+for a search. Each grid experiment runs an explicit list of full trial configs (``points_to_evaluate``), so a restored experiment
 never changes its search space and an extension runs only the configs the study lacks.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Optional
 
-from analysis.keys import config_key
 from study import manifest
 from study.errors import StudyIncomplete, UserError
 from study.ray_setup import init_ray
@@ -21,8 +19,6 @@ from study.spec import NAME, StudySpec
 
 GRID = "grid"
 PROGRESS_LOG_ENV = "GANSTUDY_PROGRESS_LOG"
-
-
 
 
 def _trainable(resources: dict[str, float]):
@@ -99,19 +95,6 @@ def _require_finished(study_dir: Path, experiment: dict[str, Any], results) -> N
         raise StudyIncomplete(study_dir, experiment["name"], left, results.num_errors)
 
 
-def _record_searched_trials(study_dir: Path, data: dict[str, Any], experiment: dict[str, Any]) -> None:
-    """A search decides its trials as it goes: list the ones it ran, so the report knows them."""
-    known = {t["key"] for t in data["trials"]}
-    for params in sorted((study_dir / experiment["name"]).glob("*/params.json")):
-        config = json.loads(params.read_text())
-        key = config_key(config)
-        if key not in known:
-            data["trials"].append({"key": key, "config": config})
-            experiment["keys"].append(key)
-            known.add(key)
-    manifest.write(study_dir, data)
-
-
 def _experiment(name: str, spec: StudySpec, keys: list[str]) -> dict[str, Any]:
     return {"name": name, "kind": "grid", "keys": keys, "resources": spec.resources.model_dump(),
             "max_failures": spec.max_failures}
@@ -138,7 +121,7 @@ def _check_resources(spec: StudySpec, address: Optional[str]) -> None:
                                                 f"{have.get(ray_key, 0):g}")
 
 
-def run(spec: StudySpec, *, storage: Path, name: Optional[str] = None, address: Optional[str] = None) -> Path:
+def run(spec: StudySpec, *, storage: Path | str, name: Optional[str] = None, address: Optional[str] = None) -> Path:
     if name is not None and not NAME.fullmatch(name):
         raise UserError(f"--name {name}", "use letters, digits, '_', '.', '-' (a folder name, no path)")
     study_dir = _local_storage(storage) / (name or spec.name)
@@ -149,7 +132,7 @@ def run(spec: StudySpec, *, storage: Path, name: Optional[str] = None, address: 
     if spec.search.kind == "optuna":
         from study.search import experiments
 
-        data["trials"] = []  # decided by the searches as they go
+        data["trials"] = []  # decided by the searches as they go; the report finds them in their folders
         data["experiments"] = experiments(spec)
     else:
         data["experiments"] = [_experiment(GRID, spec, [t["key"] for t in data["trials"]])]
@@ -162,10 +145,8 @@ def run(spec: StudySpec, *, storage: Path, name: Optional[str] = None, address: 
 
 def _launch_all(study_dir: Path, data: dict[str, Any]) -> None:
     for experiment in data["experiments"]:
-        results = _launch(study_dir, experiment, data["trials"])
-        if experiment.get("kind") == "optuna":
-            _record_searched_trials(study_dir, data, experiment)
-        _require_finished(study_dir, experiment, results)  # interrupted or errored: stop, resume later
+        # interrupted or errored: stop here, `ganstudy resume` continues
+        _require_finished(study_dir, experiment, _launch(study_dir, experiment, data["trials"]))
 
 
 def _read(study_dir: Path) -> dict[str, Any]:
