@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from study.spec import Distribution, StudySpec
-from trainables.evaluate import SCORE_MODES
+from trainables.metrics.evaluate import SCORE_MODES
 from trainables.registry import DATASETS, OPTIMIZERS
 
 

@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from trainables.config import TrialConfig
-from trainables.regularizers import gradient_penalty
+from trainables.regularizers.gradient_norm import gradient_penalty
 
 
 def test_gradient_penalty_on_linear_critic_is_closed_form():

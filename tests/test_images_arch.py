@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from trainables.arch_dcgan import DCGANDiscriminator, DCGANGenerator, dcgan
-from trainables.arch_resnet import resnet
+from trainables.architectures.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan
+from trainables.architectures.resnet import resnet
 
 
 @pytest.mark.parametrize("build", [dcgan, resnet])

@@ -10,10 +10,11 @@ import torch
 import torch_fidelity.utils
 
 from tests.image_files import write_mnist, write_random_inception
-from trainables import metrics_fidelity, preflight
-from trainables.arch_dcgan import dcgan
+from trainables import preflight
+from trainables.metrics import fidelity as metrics_fidelity
+from trainables.architectures.dcgan import dcgan
 from trainables.config import TrialConfig
-from trainables.data_images import load
+from trainables.datasets.images import load
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,7 @@ def test_non_finite_generator_scores_the_worst(mnist_root, tmp_path):
 
 def test_unlabelled_data_cannot_use_the_classifier(tmp_path):
     from tests.image_files import write_folder
-    from trainables import feature_classifier
+    from trainables.metrics import feature_classifier
 
     flat = tmp_path / "flat"
     write_folder(flat, classes=1, per_class=4)
@@ -132,7 +133,8 @@ def test_missing_inception_weights_file_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_declared_score_directions_match_the_evaluators():
-    from trainables import metrics_fidelity, metrics_toy
-    from trainables.evaluate import SCORE_MODES
+    from trainables.metrics import fidelity as metrics_fidelity
+    from trainables.metrics import toy as metrics_toy
+    from trainables.metrics.evaluate import SCORE_MODES
 
     assert SCORE_MODES == {"points": metrics_toy.SCORE_MODE, "images": metrics_fidelity.SCORE_MODE}

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainables.arch_dcgan import DCGANDiscriminator, DCGANGenerator
+from trainables.architectures.dcgan import DCGANDiscriminator, DCGANGenerator
 from trainables.optim import ACGD, BCGD, GACGD, NonFiniteError
 
 INFO_KEYS = {"cg_iters", "cg_rel_residual", "cg_converged", "hvp_calls", "grad_calls"}

@@ -1,7 +1,7 @@
 """The README's generated tables match the code they were generated from."""
 from pathlib import Path
 
-from trainables.compat import compatibility_table
+from trainables.compat_table import compatibility_table
 from trainables.registry import OPTIMIZERS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()

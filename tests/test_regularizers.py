@@ -17,13 +17,13 @@ from torch import nn
 from trainables.config import TrialConfig
 from trainables.game import Batch, GANGame, TwoPlayerGame
 from trainables.loop import train
-from trainables.losses import ns, wgan
+from trainables.losses.adversarial import ns, wgan
 from trainables.methods.base import grads
-from trainables.reg_advas import advas_generator_grads
-from trainables.reg_alr import adversarial_direction, alr_penalty
-from trainables.reg_brc import brc_generator_grads
+from trainables.regularizers.advas import advas_generator_grads
+from trainables.regularizers.alr import adversarial_direction, alr_penalty
+from trainables.regularizers.brc import brc_generator_grads
 from trainables.registry import OPTIMIZERS, REGULARIZERS
-from trainables.regularizers import r1_penalty
+from trainables.regularizers.gradient_norm import r1_penalty
 
 DTYPE = torch.float64
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from trainables.compat import compatibility_matrix, compatibility_table
+from trainables.compat_table import compatibility_matrix, compatibility_table
 from trainables.config import TrialConfig
 from trainables.registry import LOSSES, OPTIMIZERS, REGULARIZERS
 

@@ -2,8 +2,8 @@ import math
 
 import torch
 
-from trainables.data_toy import grid25, ring8
-from trainables.metrics_toy import WORST_SCORE, energy_distance, mode_metrics, toy_metrics
+from trainables.datasets.toy import grid25, ring8
+from trainables.metrics.toy import WORST_SCORE, energy_distance, mode_metrics, toy_metrics
 
 
 def test_mixtures_match_the_published_parameters():

@@ -4,15 +4,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from trainables import arch_mlp, data_toy, losses, reg_advas, reg_alr, reg_brc, regularizers
-from trainables import arch_dcgan, arch_resnet, data_images
+from trainables import compat
+from trainables.architectures import dcgan, mlp, resnet
+from trainables.datasets import images, toy
+from trainables.losses import adversarial
+from trainables.regularizers import advas, alr, base, brc, gradient_norm
 from trainables.methods.alternating import Alternating
 from trainables.methods.competitive import GeneralSum, ZeroSum
 from trainables.methods.extragradient import Extragradient
 from trainables.methods.optimistic import Optimistic
 from trainables.methods.simultaneous import Simultaneous
 from trainables.methods.base import adam_or_sgd
-from trainables.registry import ARCHITECTURES, DATASETS, LOSSES, OPTIMIZERS, REGULARIZERS
+from trainables.registry import ARCHITECTURES, CONFIG_RULES, DATASETS, LOSSES, OPTIMIZERS, REGULARIZERS
 
 
 @dataclass(frozen=True)
@@ -56,28 +59,28 @@ def _extragradient(adaptive):
     return lambda game, cfg: Extragradient(game, *_pair(None, adaptive)(game, cfg))
 
 
-DATASETS.register("ring8", DatasetSpec(data_toy.ring8, "points"))
-DATASETS.register("grid25", DatasetSpec(data_toy.grid25, "points"))
-DATASETS.register("digits", DatasetSpec(data_images.digits, "images"))
-DATASETS.register("mnist", DatasetSpec(data_images.mnist, "images"))
-DATASETS.register("cifar10", DatasetSpec(data_images.cifar10, "images"))
-DATASETS.register("folder", DatasetSpec(data_images.folder, "images"))
+DATASETS.register("ring8", DatasetSpec(toy.ring8, "points"))
+DATASETS.register("grid25", DatasetSpec(toy.grid25, "points"))
+DATASETS.register("digits", DatasetSpec(images.digits, "images"))
+DATASETS.register("mnist", DatasetSpec(images.mnist, "images"))
+DATASETS.register("cifar10", DatasetSpec(images.cifar10, "images"))
+DATASETS.register("folder", DatasetSpec(images.folder, "images"))
 
-ARCHITECTURES.register("mlp", ArchSpec(arch_mlp.mlp, "points"))
-ARCHITECTURES.register("dcgan", ArchSpec(arch_dcgan.dcgan, "images"))
-ARCHITECTURES.register("resnet", ArchSpec(arch_resnet.resnet, "images"))
+ARCHITECTURES.register("mlp", ArchSpec(mlp.mlp, "points"))
+ARCHITECTURES.register("dcgan", ArchSpec(dcgan.dcgan, "images"))
+ARCHITECTURES.register("resnet", ArchSpec(resnet.resnet, "images"))
 
-LOSSES.register("wgan", losses.wgan)
-LOSSES.register("minimax", losses.minimax)
-LOSSES.register("ns", losses.ns)
-LOSSES.register("hinge", losses.hinge)
+LOSSES.register("wgan", adversarial.wgan)
+LOSSES.register("minimax", adversarial.minimax)
+LOSSES.register("ns", adversarial.ns)
+LOSSES.register("hinge", adversarial.hinge)
 
-REGULARIZERS.register("none", regularizers.none)
-REGULARIZERS.register("gp", regularizers.gp)
-REGULARIZERS.register("r1", regularizers.r1)
-REGULARIZERS.register("alr", reg_alr.alr)
-REGULARIZERS.register("advas", reg_advas.advas)
-REGULARIZERS.register("brc", reg_brc.brc)
+REGULARIZERS.register("none", base.none)
+REGULARIZERS.register("gp", gradient_norm.gp)
+REGULARIZERS.register("r1", gradient_norm.r1)
+REGULARIZERS.register("alr", alr.alr)
+REGULARIZERS.register("advas", advas.advas)
+REGULARIZERS.register("brc", brc.brc)
 
 OPTIMIZERS.register("sgd", OptimizerSpec(
     lambda game, cfg: Alternating(game, cfg, adaptive=False), None, False,
@@ -106,3 +109,5 @@ OPTIMIZERS.register("gacgd", OptimizerSpec(
     lambda game, cfg: GeneralSum(game, cfg), 1e-3, False,
     "general-sum ACGD solved with GMRES (CGDs 0.4.5 GACGD; default lr = the package default 1e-3)",
     follows_generator_grads=False))
+
+CONFIG_RULES.register("compatible", compat.check_compatible)

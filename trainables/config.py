@@ -2,7 +2,7 @@
 
 A trial is a pure function of this config. Unknown keys and bad values are rejected with the field
 named; component names are checked against the registries; incompatible combinations are rejected
-by :func:`trainables.compat.check_compatible`, the one place that knows them.
+by the registered config rules (``trainables.compat``, the one place that knows them).
 """
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, 
                       model_validator)
 
 from trainables import components  # noqa: F401  (fills the registries)
-from trainables.compat import check_compatible
-from trainables.registry import ALL
+from trainables.registry import ALL, CONFIG_RULES
 
 
 class TrialConfig(BaseModel):
@@ -89,7 +88,8 @@ class TrialConfig(BaseModel):
 
     @model_validator(mode="after")
     def _compatible(self) -> "TrialConfig":
-        check_compatible(self)
+        for rule in CONFIG_RULES:
+            CONFIG_RULES.get(rule)(self)
         if self.alr_eps_min > self.alr_eps_max:
             raise ValueError(f"alr_eps_min: {self.alr_eps_min} exceeds alr_eps_max ({self.alr_eps_max})")
         return self

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from trainables.losses import Loss
+from trainables.losses.adversarial import Loss
 from trainables.methods.base import grads
-from trainables.regularizers import Regularizer
+from trainables.regularizers.base import Regularizer
 
 Tensor = torch.Tensor
 

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from trainables import checkpoint
 from trainables.config import TrialConfig, make_config
-from trainables.evaluate import EVALUATORS
+from trainables.metrics.evaluate import EVALUATORS
 from trainables.game import GANGame
 from trainables.optim import NonFiniteError
 from trainables.registry import ARCHITECTURES, DATASETS, LOSSES, OPTIMIZERS, REGULARIZERS

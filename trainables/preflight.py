@@ -13,7 +13,8 @@ from typing import Any, Optional
 
 import torch
 
-from trainables import data_images, metrics_fidelity
+from trainables.datasets import images as data_images
+from trainables.metrics import fidelity as metrics_fidelity
 from trainables.config import TrialConfig, make_config
 from trainables.registry import DATASETS
 

@@ -48,3 +48,7 @@ REGULARIZERS: Registry = Registry("regularizer")
 OPTIMIZERS: Registry = Registry("optimizer")
 
 ALL = {r.kind: r for r in (DATASETS, ARCHITECTURES, LOSSES, REGULARIZERS, OPTIMIZERS)}
+
+# checks of a whole trial config, ``rule(cfg)`` raising ``ValueError('<field>: <why>')``; the config
+# runs every one, so it never imports the modules that decide (``trainables.compat``)
+CONFIG_RULES: Registry = Registry("config rule")

@@ -20,8 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
-from trainables.arch_dcgan import stages
-from trainables.arch_images import square_image
+from trainables.architectures.dcgan import stages
+from trainables.architectures.image_shape import square_image
 
 
 def _conv(c_in: int, c_out: int, k: int = 3) -> nn.Conv2d:

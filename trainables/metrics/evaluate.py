@@ -1,14 +1,14 @@
 """Evaluation of a generator; fixed noise and reference samples, so it never touches the training RNG.
 
 ``EVALUATORS[data kind] = (evaluate(G, data, cfg, device) -> metrics, worst(data, cfg) -> metrics)``.
-Points: toy-mixture metrics (:mod:`trainables.metrics_toy`). Images: IS/FID/KID through
-torch-fidelity (:mod:`trainables.metrics_fidelity`), FID being the score of record.
+Points: toy-mixture metrics (:mod:`trainables.metrics.toy`). Images: IS/FID/KID through
+torch-fidelity (:mod:`trainables.metrics.fidelity`), FID being the score of record.
 """
 from __future__ import annotations
 
 import torch
 
-from trainables import metrics_toy
+from trainables.metrics import toy as metrics_toy
 
 EVAL_SEED = 2020  # fixed latent and reference draws, shared by every trial (as torch-fidelity's rng_seed)
 
@@ -41,13 +41,13 @@ def worst_metrics(data, cfg) -> dict:
 
 
 def evaluate_images(G, data, cfg, device) -> dict:
-    from trainables import metrics_fidelity  # torch-fidelity + torchvision: ~1.5 s, only for image trials
+    from trainables.metrics import fidelity as metrics_fidelity  # torch-fidelity + torchvision: ~1.5 s, only for image trials
 
     return metrics_fidelity.evaluate_images(G, data, cfg, device)
 
 
 def worst_images(data, cfg) -> dict:
-    from trainables import metrics_fidelity
+    from trainables.metrics import fidelity as metrics_fidelity
 
     return metrics_fidelity.worst_images(data, cfg)
 

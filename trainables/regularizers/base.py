@@ -10,8 +10,8 @@ gradient (a double backward counts one, a Hessian-vector product counts one), so
 comparisons include it. It is a number, or a function of the trial config when the cost depends
 on a hyperparameter (ALR's power iterations).
 
-Each method lives in its own module (``reg_alr``, ``reg_advas``, ``reg_brc``); the two
-gradient-norm penalties that share one shape (GP, R1) sit here.
+Each method lives in its own module of this package (``alr``, ``advas``, ``brc``); the two
+gradient-norm penalties that share one shape (GP, R1) sit together in ``gradient_norm``.
 """
 from __future__ import annotations
 
@@ -47,30 +47,4 @@ def _no_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg: object) -> Tensor
     return real.new_zeros(())
 
 
-def gradient_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg) -> Tensor:
-    """WGAN-GP as published (Gulrajani et al. 2017, arXiv:1704.00028): two-sided,
-    lambda * E[(||grad_x D(x_hat)||_2 - 1)^2] with x_hat = a*real + (1-a)*fake, a ~ U[0, 1] per sample.
-    (The ICR code drew a from a normal distribution; we do not.)"""
-    alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), dtype=real.dtype, device=real.device)
-    x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
-    (grad,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
-    return cfg.gp_lambda * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
-
-
-def r1_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg) -> Tensor:
-    """R1 (Mescheder, Geiger & Nowozin 2018, arXiv:1801.04406): a zero-centred gradient penalty on
-    real data only, (gamma / 2) * E_real ||grad_x D(x)||^2, on D's logit.
-
-    Verified in LMescheder/GAN_stability (``gan_training/train.py``, ``reg_type: real``): the penalty
-    is on real data, on the logit, squared norm summed over input dimensions, averaged over the
-    batch. That code multiplies by ``reg_param`` (10 in ``configs/default.yaml``) without the 1/2,
-    i.e. gamma = 20 in the paper's form. The paper's gamma/2 form and its gamma = 10 are recalled
-    (papers.md has no entry; not checked against the PDF); we keep the paper's form."""
-    x = real.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
-    return 0.5 * cfg.r1_gamma * grad.flatten(1).pow(2).sum(dim=1).mean()
-
-
 none = Regularizer("none", "d", 0, _no_penalty, source="no regularization")
-gp = Regularizer("gp", "d", 1, gradient_penalty, source="WGAN-GP, lambda 10 (arXiv:1704.00028)")
-r1 = Regularizer("r1", "d", 1, r1_penalty, source="R1 on real data, gamma 10 (arXiv:1801.04406)")

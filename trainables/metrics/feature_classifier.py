@@ -25,7 +25,7 @@ from torch import nn
 from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
-from trainables.data_images import ImageDataset, to_float
+from trainables.datasets.images import ImageDataset, to_float
 
 FE_NAME = "ganstudy-classifier"
 FEATURES = ("feat", "logits")

@@ -5,7 +5,7 @@ Extractors (config ``eval_extractor``):
   papers: Salimans et al. arXiv:1606.03498, Heusel et al. arXiv:1706.08500; KID: Binkowski et al.
   arXiv:1801.01401). Weights: config ``inception_weights``, else ``$GANSTUDY_INCEPTION_WEIGHTS``,
   else torch-fidelity's download into torch hub's cache. Grey images are repeated to RGB.
-- ``classifier``: :mod:`trainables.feature_classifier`, trained on the dataset once, offline.
+- ``classifier``: :mod:`trainables.metrics.feature_classifier`, trained on the dataset once, offline.
 
 Reference statistics (features and FID mean/covariance of the reference split) are computed once
 per (dataset content, resolution, split, extractor weights) and cached by torch-fidelity under
@@ -43,8 +43,8 @@ from torch_fidelity.metric_isc import isc_featuresdict_to_metric
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 from torch_fidelity.utils import create_feature_extractor, extract_featuresdict_from_input_id_cached
 
-from trainables import feature_classifier
-from trainables.data_images import ImageDataset, to_uint8
+from trainables.metrics import feature_classifier
+from trainables.datasets.images import ImageDataset, to_uint8
 
 CACHE_ENV = "GANSTUDY_CACHE"
 INCEPTION_ENV = "GANSTUDY_INCEPTION_WEIGHTS"

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
-from trainables.arch_images import square_image
+from trainables.architectures.image_shape import square_image
 
 
 def stages(resolution: int) -> int:

@@ -25,7 +25,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from trainables.regularizers import Regularizer
+from trainables.regularizers.base import Regularizer
 
 Tensor = torch.Tensor
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 
 from trainables.methods.base import grads
-from trainables.regularizers import Regularizer
+from trainables.regularizers.base import Regularizer
 
 Tensor = torch.Tensor
 

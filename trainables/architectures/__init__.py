@@ -1,0 +1,1 @@
+"""Generator/discriminator pairs: ``mlp`` for points, ``dcgan`` and ``resnet`` for images."""
