@@ -15,7 +15,8 @@ from typing import Any
 
 from analysis.keys import config_key
 from study.spec import StudySpec
-from trainables.registry import OPTIMIZERS
+from trainables.config import TrialConfig
+from trainables.registry import OPTIMIZERS, REGULARIZERS
 
 FILENAME = "ganstudy.json"
 
@@ -33,8 +34,12 @@ def build(spec: StudySpec) -> dict[str, Any]:
     return {
         "spec": spec.model_dump(),
         "trials": trial_entries(spec),
-        "optimizers": {n: {"default_lr": OPTIMIZERS.get(n).default_lr, "source": OPTIMIZERS.get(n).source}
-                       for n in OPTIMIZERS},
+        "optimizers": {n: {"default_lr": o.default_lr, "source": o.source, "defaults": o.defaults,
+                           "uses": list(o.uses), "competitive": o.competitive}
+                       for n, o in ((n, OPTIMIZERS.get(n)) for n in OPTIMIZERS)},
+        "regularizers": {n: {"defaults": r.defaults, "uses": list(r.uses), "source": r.source}
+                         for n, r in ((n, REGULARIZERS.get(n)) for n in REGULARIZERS)},
+        "config_defaults": {k: f.default for k, f in TrialConfig.model_fields.items()},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": {**versions, "python": platform.python_version()},
     }

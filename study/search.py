@@ -1,7 +1,7 @@
 """Equal-budget hyperparameter search with Optuna (TPE) through Ray Tune's ``OptunaSearch``.
 
 Every method gets the same number of trials over the same prior, seeded, with its published
-default learning rate enqueued as the first trial: the "tuned" baseline the one-shot gap compares
+default settings enqueued as the first trial: the "tuned" baseline the one-shot gap compares
 against. Early-stopping schedulers stay off: FID and the toy scores are not monotone in training.
 """
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Any
 
 from study.spec import Distribution, StudySpec
 from trainables.metrics.evaluate import SCORE_MODES
-from trainables.registry import DATASETS, OPTIMIZERS
+from trainables.config import TrialConfig, method_defaults, reads
+from trainables.registry import DATASETS
 
 
 def distributions(space: dict[str, Distribution]) -> dict[str, Any]:
@@ -28,21 +29,34 @@ def distributions(space: dict[str, Distribution]) -> dict[str, Any]:
     return out
 
 
-def default_points(space: dict[str, Distribution], optimizer: str) -> list[dict[str, Any]]:
-    """The method's published default learning rate as the first trial, when the prior contains it."""
-    default = OPTIMIZERS.get(optimizer).default_lr
-    lr = space.get("lr")
-    if default is None or lr is None:
+def default_points(space: dict[str, Distribution], cfg: TrialConfig) -> list[dict[str, Any]]:
+    """The method's published default -- every searched setting at once -- as the first trial.
+
+    Searched settings the method has a published value for take it (``lr`` from the optimizer,
+    ``gp_lambda`` from the gradient penalty, ...); the others take the trial's own value, i.e. the
+    config's default. Ray's OptunaSearch wants a point that covers the whole space, and a point
+    outside the prior cannot be enqueued: then there is no default trial (the report says so)."""
+    published = method_defaults(cfg)
+    if "lr" not in published:  # no published learning rate: no default to enqueue
         return []
-    inside = default in lr.choices if lr.choices is not None else lr.low <= default <= lr.high
-    return [{"lr": default}] if inside else []
+    point = {}
+    for key, dist in space.items():
+        value = published.get(key, getattr(cfg, key))
+        inside = (value in dist.choices if dist.choices is not None
+                  else value is not None and dist.low <= value <= dist.high)
+        if not inside:
+            return []
+        point[key] = value
+    return [point]
 
 
 def experiments(spec: StudySpec) -> list[dict[str, Any]]:
     """One search experiment per grid combination (a method in an environment)."""
     out = []
     for cfg in spec.trial_configs():
-        fixed = {k: v for k, v in cfg.model_dump().items() if k not in spec.search.space}
+        # a method searches only the settings it reads: the others would repeat identical trials
+        space = {k: d for k, d in spec.search.space.items() if reads(cfg, k)}
+        fixed = {k: v for k, v in cfg.model_dump().items() if k not in space}
         combo = "-".join(str(getattr(cfg, k)) for k in spec.grid) or "all"
         name = "optuna-" + re.sub(r"[^A-Za-z0-9_.+-]", "_", combo)
         if any(e["name"] == name for e in out):  # two values that read the same once made folder-safe
@@ -54,8 +68,8 @@ def experiments(spec: StudySpec) -> list[dict[str, Any]]:
             "budget": spec.search.trials_per_method,
             "seed": spec.search.seed,
             "mode": SCORE_MODES[DATASETS.get(cfg.dataset).kind],  # the score's own direction
-            "space": {k: d.model_dump() for k, d in spec.search.space.items()},
-            "points": default_points(spec.search.space, cfg.optimizer),
+            "space": {k: d.model_dump() for k, d in space.items()},
+            "points": default_points(space, cfg),
             "keys": [],
             "resources": spec.resources.model_dump(),
             "max_failures": spec.max_failures,

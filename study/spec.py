@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from study.errors import UserError
-from trainables.config import FIELDS, TrialConfig
+from trainables.config import FIELDS, TrialConfig, reads
 
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -90,17 +90,19 @@ class StudySpec(BaseModel):
         return {**self.trial, **{k: v[0] for k, v in self.grid.items()}}
 
     def trial_configs(self) -> list[TrialConfig]:
-        """Every grid combination as a validated trial config, in grid order."""
+        """Every grid combination as a validated trial config, in grid order, each config once: a
+        setting the method does not read is reset to its default by the config, so sweeping Adam's
+        beta2 gives ACGD one trial per remaining cell, not two identical ones."""
         keys = list(self.grid)
-        out = []
+        out: dict[TrialConfig, None] = {}
         for values in itertools.product(*(self.grid[k] for k in keys)):
             combo = dict(zip(keys, values))
             try:
-                out.append(TrialConfig(**self.trial, **combo))
+                out.setdefault(TrialConfig(**self.trial, **combo))
             except ValidationError as e:
                 where = "grid (" + ", ".join(f"{k}={v}" for k, v in combo.items()) + ")" if combo else "trial"
                 raise UserError(where, describe_error(e)) from None
-        return out
+        return list(out)
 
 
 def describe_error(error: ValidationError) -> str:
@@ -151,9 +153,14 @@ def parse_spec(data: Any, source: str = "spec") -> StudySpec:
     try:
         _field_errors("trial", spec.trial)
         _field_errors("grid", spec.grid)
-        spec.trial_configs()
+        configs = spec.trial_configs()
     except UserError as e:
         raise UserError(f"{source}: {e.where}", e.what) from None
+    for section, keys in (("grid", spec.grid), ("search.space", spec.search.space)):
+        for key in keys:
+            if not any(reads(cfg, key) for cfg in configs):
+                raise UserError(f"{source}: {section}.{key}", "no method of this study reads it "
+                                                              "(it would only repeat identical trials)")
     return spec
 
 

@@ -110,8 +110,9 @@ def test_report_on_a_folder_that_is_not_a_study_is_exit_2(tmp_path, capsys):
      "search.space (loss=ns): loss: optimizer 'acgd' solves zero-sum games"),
     ("name: t\nsearch: {kind: optuna, space: {n_critic: {low: 1, high: 5}}}\n",
      "search.space.n_critic: an integer setting: add `integer: true`"),
-    ("name: t\nsearch: {kind: optuna, space: {alr_eps_min: {low: 0.1, high: 20}}}\n",
+    ("name: t\ntrial: {regularizer: alr}\nsearch: {kind: optuna, space: {alr_eps_min: {low: 0.1, high: 20}}}\n",
      "exceeds alr_eps_max"),
+    ("name: t\ngrid: {optimizer: [acgd], beta2: [0.9, 0.99]}\n", "grid.beta2: no method of this study reads it"),
 ])
 def test_specs_that_would_fail_inside_trials_are_refused_up_front(tmp_path, capsys, text, where):
     assert main(["validate", str(_spec(tmp_path, text))]) == 2

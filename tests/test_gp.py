@@ -10,7 +10,7 @@ def test_gradient_penalty_on_linear_critic_is_closed_form():
     torch.manual_seed(0)
     critic = nn.Linear(3, 1).double()
     real, fake = torch.randn(16, 3, dtype=torch.float64), torch.randn(16, 3, dtype=torch.float64)
-    cfg = TrialConfig(gp_lambda=10.0)
+    cfg = TrialConfig(regularizer="gp", gp_lambda=10.0)
     value = gradient_penalty(critic, real, fake, cfg)
     w = critic.weight.detach()
     # grad_x (w.x + b) = w everywhere, whatever the interpolation weights: lambda (||w|| - 1)^2

@@ -123,7 +123,7 @@ def test_r1_on_a_linear_critic_is_closed_form():
     torch.manual_seed(0)
     critic = nn.Linear(3, 1).to(DTYPE)
     real, fake = torch.randn(16, 3, dtype=DTYPE), torch.randn(16, 3, dtype=DTYPE)
-    value = r1_penalty(critic, real, fake, TrialConfig(r1_gamma=4.0))
+    value = r1_penalty(critic, real, fake, TrialConfig(regularizer="r1", r1_gamma=4.0))
     w = critic.weight.detach()
     # grad_x (w.x + b) = w for every real sample: (gamma/2) ||w||^2, and its gradient gamma * w
     assert torch.allclose(value, 2.0 * w.pow(2).sum())
@@ -169,7 +169,7 @@ def test_alr_penalty_on_a_linear_critic_is_closed_form():
     with torch.no_grad():
         critic.weight.mul_(10.0)  # ||w|| > K, so the one-sided penalty is active
     real, fake = torch.randn(8, 5, dtype=DTYPE), torch.randn(8, 5, dtype=DTYPE)
-    cfg = TrialConfig(alr_lambda=3.0, alr_k=1.0)
+    cfg = TrialConfig(regularizer="alr", alr_lambda=3.0, alr_k=1.0)
     value = alr_penalty(critic, real, fake, cfg)
     # r_adv is along +-w, so |D(x) - D(x + r)| / ||r|| = ||w|| for every sample and every eps
     w_norm = critic.weight.detach().norm()
@@ -258,5 +258,5 @@ def test_brc_hypergradient_is_the_exact_implicit_gradient_where_the_approximatio
 
 def test_alr_eps_range_is_validated():
     with pytest.raises(ValidationError, match="alr_eps_min: 5.0 exceeds alr_eps_max"):
-        TrialConfig(alr_eps_min=5.0, alr_eps_max=1.0)
-    assert math.isclose(TrialConfig(alr_eps_min=1.0, alr_eps_max=1.0).alr_eps_min, 1.0)
+        TrialConfig(regularizer="alr", alr_eps_min=5.0, alr_eps_max=1.0)
+    assert math.isclose(TrialConfig(regularizer="alr", alr_eps_min=1.0, alr_eps_max=1.0).alr_eps_min, 1.0)

@@ -60,3 +60,19 @@ def test_bad_search_space_is_exit_2(tmp_path, capsys, space, where):
     spec.write_text(SPEC.replace("{lr: {low: 1.0e-5, high: 1.0e-2, log: true}}", space))
     assert main(["validate", str(spec)]) == 2
     assert where in capsys.readouterr().err
+
+
+TWO_KEYS = SPEC.replace("name: tuned", "name: tuned2").replace(
+    "grid: {optimizer: [adam, sgd]}", "grid: {optimizer: [adam, acgd]}").replace(
+    "trials_per_method: 3", "trials_per_method: 2").replace(
+    "space: {lr: {low: 1.0e-5, high: 1.0e-2, log: true}}",
+    "space: {lr: {low: 1.0e-5, high: 1.0e-2, log: true}, beta1: {low: 0.0, high: 0.9}}")
+
+
+def test_the_default_trial_has_every_searched_setting_at_its_default(ray_local, tmp_path):
+    # the README's example space (lr and beta1) once crashed: Ray refused the point {'lr': 1e-4}
+    study = run_spec(tmp_path, "tuned2", TWO_KEYS)[1]
+    adam = [json.loads(p.read_text()) for p in (study / "optuna-adam").glob("trial_*/params.json")]
+    assert {"lr": 1e-4, "beta1": 0.5} in [{"lr": c["lr"], "beta1": c["beta1"]} for c in adam]
+    acgd = [json.loads(p.read_text()) for p in (study / "optuna-acgd").glob("trial_*/params.json")]
+    assert 1e-4 in [c["lr"] for c in acgd] and {c["beta1"] for c in acgd} == {0.5}  # acgd ignores beta1

@@ -1,8 +1,8 @@
 """Every built-in component, registered once. A new method is one module plus one line here."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
 
 from trainables import compat
 from trainables.architectures import dcgan, mlp, resnet
@@ -23,10 +23,17 @@ class OptimizerSpec:
     """How to build a training method, and what the study needs to know about it."""
 
     build: Callable  # (game, cfg) -> Method
-    default_lr: Optional[float]  # the published default, part of every grid; None if there is none
     zero_sum_only: bool  # needs a zero-sum loss
-    source: str
+    source: str  # where the method and its published default settings come from
+    # the published default as a whole set of settings (with "lr" for both players); part of every grid
+    defaults: dict[str, Any] = field(default_factory=dict)
+    uses: tuple[str, ...] = ()  # the settings it reads beyond the learning rates (others are reset)
+    competitive: bool = False  # a competitive (CGD-family) solver: the claim under test
     follows_generator_grads: bool = True  # steps G along game.g_grads (so AdvAs/BRC can act on it)
+
+    @property
+    def default_lr(self) -> Optional[float]:
+        return self.defaults.get("lr")
 
 
 @dataclass(frozen=True)
@@ -82,32 +89,45 @@ REGULARIZERS.register("alr", alr.alr)
 REGULARIZERS.register("advas", advas.advas)
 REGULARIZERS.register("brc", brc.brc)
 
+ADAM_KEYS = ("beta1", "beta2")
+SOLVER_KEYS = ("cg_tol", "cg_atol", "cg_max_iter")
+ADAPTIVE_SOLVER_KEYS = SOLVER_KEYS + ("acgd_beta", "acgd_eps")
+
 OPTIMIZERS.register("sgd", OptimizerSpec(
-    lambda game, cfg: Alternating(game, cfg, adaptive=False), None, False,
-    "alternating SGD, n_critic D steps per G step"))
+    lambda game, cfg: Alternating(game, cfg, adaptive=False), False,
+    "alternating SGD, n_critic D steps per G step", uses=("n_critic",)))
 OPTIMIZERS.register("adam", OptimizerSpec(
-    lambda game, cfg: Alternating(game, cfg, adaptive=True), 1e-4, False,
-    "alternating Adam; default lr 1e-4, betas (0.5, 0.9), n_critic 5 (WGAN-GP, arXiv:1704.00028)"))
+    lambda game, cfg: Alternating(game, cfg, adaptive=True), False,
+    "alternating Adam as in the WGAN-GP code (igul222/improved_wgan_training, arXiv:1704.00028): "
+    "lr 1e-4, betas (0.5, 0.9), n_critic 5",
+    defaults={"lr": 1e-4, "beta1": 0.5, "beta2": 0.9, "n_critic": 5}, uses=ADAM_KEYS + ("n_critic",)))
 OPTIMIZERS.register("gda", OptimizerSpec(
-    _simultaneous(None, False), None, False, "simultaneous gradient descent-ascent"))
+    _simultaneous(None, False), False, "simultaneous gradient descent-ascent"))
 OPTIMIZERS.register("ogda", OptimizerSpec(
-    _simultaneous(Optimistic, False), None, False, "optimistic GDA (arXiv:1711.00141)"))
+    _simultaneous(Optimistic, False), False, "optimistic GDA (arXiv:1711.00141)"))
 OPTIMIZERS.register("optimistic_adam", OptimizerSpec(
-    _simultaneous(Optimistic, True), None, False, "optimistic Adam (arXiv:1711.00141)"))
+    _simultaneous(Optimistic, True), False, "optimistic Adam (arXiv:1711.00141)", uses=ADAM_KEYS))
 OPTIMIZERS.register("extragradient", OptimizerSpec(
-    _extragradient(False), None, False, "extragradient (arXiv:1802.10551)"))
+    _extragradient(False), False, "extragradient (arXiv:1802.10551)"))
 OPTIMIZERS.register("extra_adam", OptimizerSpec(
-    _extragradient(True), None, False, "Extra-Adam (arXiv:1802.10551)"))
+    _extragradient(True), False, "Extra-Adam (arXiv:1802.10551)", uses=ADAM_KEYS))
 OPTIMIZERS.register("bcgd", OptimizerSpec(
-    lambda game, cfg: ZeroSum(game, cfg, adaptive=False), None, True,
-    "competitive gradient descent (arXiv:1905.12103)", follows_generator_grads=False))
+    lambda game, cfg: ZeroSum(game, cfg, adaptive=False), True,
+    "competitive gradient descent (arXiv:1905.12103); CG tolerances of the ICR CIFAR-10 trainer "
+    "(squared residual 1e-10, 1e-16)",
+    defaults={"cg_tol": 1e-10, "cg_atol": 1e-16}, uses=SOLVER_KEYS, competitive=True,
+    follows_generator_grads=False))
 OPTIMIZERS.register("acgd", OptimizerSpec(
-    lambda game, cfg: ZeroSum(game, cfg, adaptive=True), 1e-4, True,
-    "adaptive CGD; default lr 1e-4 for both players (ICR, arXiv:1910.05852, cifar10-acgd script)",
-    follows_generator_grads=False))
+    lambda game, cfg: ZeroSum(game, cfg, adaptive=True), True,
+    "adaptive CGD (ICR, arXiv:1910.05852): lr 1e-4 for both players (cifar10-acgd script), beta 0.99 "
+    "and eps 1e-5 (CGDs 0.4.5 ACGD), CG on the squared residual to 1e-10 / 1e-16 (ICR CIFAR-10 trainer)",
+    defaults={"lr": 1e-4, "acgd_beta": 0.99, "acgd_eps": 1e-5, "cg_tol": 1e-10, "cg_atol": 1e-16},
+    uses=ADAPTIVE_SOLVER_KEYS, competitive=True, follows_generator_grads=False))
 OPTIMIZERS.register("gacgd", OptimizerSpec(
-    lambda game, cfg: GeneralSum(game, cfg), 1e-3, False,
-    "general-sum ACGD solved with GMRES (CGDs 0.4.5 GACGD; default lr = the package default 1e-3)",
-    follows_generator_grads=False))
+    lambda game, cfg: GeneralSum(game, cfg), False,
+    "general-sum ACGD solved with GMRES, CGDs 0.4.5 GACGD defaults: lr 1e-3, beta 0.99, eps 1e-6, "
+    "GMRES residual norm to 1e-5 (relative) / 1e-6 (absolute)",
+    defaults={"lr": 1e-3, "acgd_beta": 0.99, "acgd_eps": 1e-6, "cg_tol": 1e-5, "cg_atol": 1e-6},
+    uses=ADAPTIVE_SOLVER_KEYS, competitive=True, follows_generator_grads=False))
 
 CONFIG_RULES.register("compatible", compat.check_compatible)

@@ -3,16 +3,33 @@
 A trial is a pure function of this config. Unknown keys and bad values are rejected with the field
 named; component names are checked against the registries; incompatible combinations are rejected
 by the registered config rules (``trainables.compat``, the one place that knows them).
+
+Two normalisations make equal trials equal configs (one hash, one trial, reported once):
+- a setting that the trial's optimizer and regularizers do not read (``uses`` of the registered
+  components: Adam's betas for ACGD, ACGD's solver settings for Adam, ...) is reset to its default;
+- solver settings left unset (``None``) take the optimizer's published default (ACGD's CG and
+  GACGD's GMRES tolerances differ in meaning and value).
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import (BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationInfo, field_validator,
                       model_validator)
 
 from trainables import components  # noqa: F401  (fills the registries)
-from trainables.registry import ALL, CONFIG_RULES
+from trainables.registry import ALL, CONFIG_RULES, OPTIMIZERS, REGULARIZERS
+from trainables.regularizers import compose
+
+
+# settings some component reads: reset to their default in a trial whose components do not read them
+OWNED_KEYS = frozenset().union(*(OPTIMIZERS.get(n).uses for n in OPTIMIZERS),
+                               *(REGULARIZERS.get(n).uses for n in REGULARIZERS))
+SOLVER_DEFAULTED = ("cg_tol", "cg_atol", "acgd_eps")  # None -> the optimizer's published value
+
+
+def _read_keys(optimizer, regularizers) -> set[str]:
+    return set(optimizer.uses).union(*(r.uses for r in regularizers))
 
 
 class TrialConfig(BaseModel):
@@ -38,11 +55,13 @@ class TrialConfig(BaseModel):
     n_critic: PositiveInt = Field(5, description="D steps per G step (alternating methods only)")
     batch_size: PositiveInt = 256
     # competitive solvers (bcgd, acgd, gacgd)
-    cg_tol: PositiveFloat = Field(1e-10, description="bound on the squared relative residual")
-    cg_atol: PositiveFloat = 1e-16
-    cg_max_iter: Optional[PositiveInt] = 100
+    cg_tol: Optional[PositiveFloat] = Field(
+        None, description="relative residual bound: squared for CG (acgd, bcgd), the norm for GMRES (gacgd); "
+                          "None: the optimizer's published default")
+    cg_atol: Optional[PositiveFloat] = Field(None, description="absolute residual bound, same semantics; None: default")
+    cg_max_iter: Optional[PositiveInt] = Field(100, description="iteration cap of each solve (ours; None: no cap)")
     acgd_beta: float = Field(0.99, ge=0.0, lt=1.0)
-    acgd_eps: PositiveFloat = 1e-5
+    acgd_eps: Optional[PositiveFloat] = Field(None, description="None: the optimizer's published default")
     # regularizers
     gp_lambda: float = Field(10.0, ge=0.0)
     r1_gamma: float = Field(10.0, ge=0.0, description="R1 weight in (gamma/2) E||grad D(real)||^2")
@@ -56,8 +75,13 @@ class TrialConfig(BaseModel):
     advas_gamma: float = Field(1.0, ge=0.0, description="AdvAs assist / main gradient norm ratio")
     brc_mu: PositiveFloat = Field(1.0, description="BRC damping of the rank-one Hessian (our choice)")
     # run length, evaluation and divergence
-    iterations: PositiveInt = 1000
-    eval_every: PositiveInt = 250
+    iterations: PositiveInt = Field(1000, description="run length; with max_grad_calls, only a cap")
+    eval_every: PositiveInt = Field(250, description="iterations between evaluations (unbudgeted trials)")
+    max_grad_calls: Optional[PositiveInt] = Field(
+        None, description="equal-compute budget: stop once this many gradient calls are spent")
+    budget_evals: PositiveInt = Field(4, description="evaluations at equal fractions of max_grad_calls")
+    eval_bn: Literal["batch", "running"] = Field(
+        "batch", description="BatchNorm statistics when the generator is evaluated (see metrics/evaluate.py)")
     eval_samples: PositiveInt = 2500
     diverge_loss: PositiveFloat = Field(1e6, description="|loss| above this counts as divergence")
     seed: int = Field(0, ge=0)
@@ -78,10 +102,38 @@ class TrialConfig(BaseModel):
     cache_root: Optional[str] = Field(
         None, description="classifier and reference statistics cache; None: $GANSTUDY_CACHE, else ~/.cache/ganstudy")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        name = values.get("optimizer", "adam")
+        optimizer = OPTIMIZERS.get(name) if isinstance(name, str) and name in OPTIMIZERS else None
+        regularizer = values.get("regularizer", "none")
+        try:
+            regularizers = compose.parts(regularizer) if isinstance(regularizer, str) else None
+        except KeyError:
+            regularizers = None  # the field validator names the unknown part
+        if optimizer is None or regularizers is None:
+            return values
+        values = dict(values)
+        read = _read_keys(optimizer, regularizers)
+        for key in OWNED_KEYS - read:
+            values.pop(key, None)
+        for key in SOLVER_DEFAULTED:
+            if values.get(key) is None and key in optimizer.defaults:
+                values[key] = optimizer.defaults[key]
+        return values
+
     @field_validator(*ALL)
     @classmethod
     def _registered(cls, name: str, info: ValidationInfo) -> str:
         registry = ALL[info.field_name]
+        if info.field_name == "regularizer" and isinstance(name, str):
+            try:
+                return compose.canonical(name)
+            except KeyError as e:
+                raise ValueError(f"{e.args[0]}") from None
         if name not in registry:
             raise ValueError(f"unknown {info.field_name} {name!r}; registered: {', '.join(registry.names())}")
         return name
@@ -111,3 +163,16 @@ def make_config(values: dict[str, Any] | TrialConfig) -> TrialConfig:
     if isinstance(values, TrialConfig):
         return values
     return TrialConfig(**values)
+
+
+def method_defaults(cfg: TrialConfig) -> dict[str, Any]:
+    """The published default of the trial's method (optimizer + regularizers) as one set of settings."""
+    out = dict(OPTIMIZERS.get(cfg.optimizer).defaults)
+    for part in compose.parts(cfg.regularizer):
+        out.update(part.defaults)
+    return out
+
+
+def reads(cfg: TrialConfig, key: str) -> bool:
+    """Whether the trial's method reads ``key`` (settings no component owns are read by every trial)."""
+    return key not in OWNED_KEYS or key in _read_keys(OPTIMIZERS.get(cfg.optimizer), compose.parts(cfg.regularizer))

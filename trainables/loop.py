@@ -1,7 +1,10 @@
 """One trial: config -> data, models, loss, regularizer, method -> training loop -> metrics.
 
-A trial is a pure function of its config (seed included). Every ``eval_every`` iterations it
-evaluates and hands a metrics record plus a checkpoint writer to ``on_report``. Divergence is a
+A trial is a pure function of its config (seed included). Every ``eval_every`` iterations -- or, with
+an equal-compute budget ``max_grad_calls``, each time it has spent another 1/``budget_evals`` of the
+budget, whatever the method costs per step -- it evaluates and hands a metrics record plus a
+checkpoint writer to ``on_report``; a budgeted trial stops at the first step that reaches its budget.
+The final record's checkpoint also holds the generator's samples (``samples_file``). Divergence is a
 result: a non-finite or exploding loss (or a solver's NonFiniteError) ends the trial normally with
 ``status="diverged"`` and the worst score.
 """
@@ -20,10 +23,11 @@ from tqdm.auto import tqdm
 
 from trainables import checkpoint
 from trainables.config import TrialConfig, make_config
-from trainables.metrics.evaluate import EVALUATORS
+from trainables.metrics.evaluate import EVALUATORS, SAMPLE_WRITERS
 from trainables.game import GANGame
 from trainables.optim import NonFiniteError
-from trainables.registry import ARCHITECTURES, DATASETS, LOSSES, OPTIMIZERS, REGULARIZERS
+from trainables.registry import ARCHITECTURES, DATASETS, LOSSES, OPTIMIZERS
+from trainables.regularizers import compose
 
 OnReport = Callable[[dict[str, Any], Callable[[str], None]], None]
 
@@ -40,6 +44,9 @@ class Progress:
     best_iteration: Optional[int] = None
     diagnostics: dict[str, float] = field(default_factory=dict)  # sums since the last report
     steps_since_report: int = 0
+    evaluations: int = 0
+    solver_solves: int = 0  # linear solves of a competitive optimizer
+    solver_cap_hits: int = 0  # ... that stopped at cg_max_iter before meeting the tolerance
 
 
 def resolve_device(name: str) -> torch.device:
@@ -61,10 +68,11 @@ class Trial:
         self.data = dataset_spec.build(**cfg.model_dump())
         G, D = ARCHITECTURES.get(cfg.arch).build(data_shape=self.data.shape, **cfg.model_dump())
         self.G, self.D = G.to(self.device), D.to(self.device)
-        self.game = GANGame(self.G, self.D, LOSSES.get(cfg.loss), REGULARIZERS.get(cfg.regularizer),
+        self.game = GANGame(self.G, self.D, LOSSES.get(cfg.loss), compose.parts(cfg.regularizer),
                             self.data, cfg, self.device)
         self.method = OPTIMIZERS.get(cfg.optimizer).build(self.game, cfg)
         self.evaluate, self.worst = EVALUATORS[dataset_spec.kind]
+        self.write_samples = SAMPLE_WRITERS[dataset_spec.kind]
         self.progress = Progress()
 
     def state(self) -> dict[str, Any]:
@@ -99,16 +107,34 @@ class Trial:
             p.status = "diverged"
             return False
         p.steps_since_report += 1
+        if "cg_capped" in stats:
+            p.solver_solves += 1
+            p.solver_cap_hits += int(stats["cg_capped"])
         for key, value in stats.items():
             p.diagnostics[key] = p.diagnostics.get(key, 0.0) + float(value)
         return True
+
+    def out_of_budget(self) -> bool:
+        """Run length reached: the iteration cap, or the gradient-call budget."""
+        budget = self.cfg.max_grad_calls
+        return self.progress.iteration >= self.cfg.iterations or (
+            budget is not None and self.progress.grad_calls >= budget)
+
+    def evaluation_due(self) -> bool:
+        """After this step: evaluate every eval_every iterations, or at each budget fraction."""
+        p, cfg = self.progress, self.cfg
+        if self.out_of_budget():
+            return True
+        if cfg.max_grad_calls is None:
+            return p.iteration % cfg.eval_every == 0
+        return p.grad_calls >= (p.evaluations + 1) * cfg.max_grad_calls / cfg.budget_evals
 
     def record(self) -> dict[str, Any]:
         """Evaluate now and build the metrics record for this report."""
         p = self.progress
         if p.status == "running" and not _all_finite(self.G, self.D):
             p.status = "diverged"  # an update can overflow the weights while the losses it saw were finite
-        done = p.status == "diverged" or p.iteration >= self.cfg.iterations
+        done = p.status == "diverged" or self.out_of_budget()
         if p.status == "diverged":
             metrics = self.worst(self.data, self.cfg)
         else:
@@ -119,9 +145,21 @@ class Trial:
             p.best_score, p.best_iteration = metrics["score"], p.iteration
         means = {k: v / max(p.steps_since_report, 1) for k, v in p.diagnostics.items()}
         p.diagnostics, p.steps_since_report = {}, 0
-        return {**means, **metrics, "iteration": p.iteration, "status": p.status, "finished": done,
+        p.evaluations += 1
+        budget = self.cfg.max_grad_calls
+        extra = {"budget_fraction": p.grad_calls / budget} if budget else {}
+        if done and _all_finite(self.G):
+            extra["samples_file"] = self.write_samples.filename
+        return {**means, **metrics, **extra, "iteration": p.iteration, "status": p.status, "finished": done,
                 "best_score": p.best_score, "best_iteration": p.best_iteration,
-                "grad_calls": p.grad_calls, "wall_time_s": p.wall_time_s}
+                "grad_calls": p.grad_calls, "wall_time_s": p.wall_time_s,
+                "solver_solves": p.solver_solves, "solver_cap_hits": p.solver_cap_hits}
+
+    def save_final(self, directory: str, record: dict[str, Any]) -> None:
+        """The checkpoint of a report, with the generator's samples when the record says so."""
+        checkpoint.save(directory, {**self.state(), "last_record": record})
+        if "samples_file" in record:
+            self.write_samples(self.G, self.data, self.cfg, self.device, directory)
 
 
 def _all_finite(*modules: torch.nn.Module) -> bool:
@@ -146,17 +184,19 @@ def train(config: dict[str, Any] | TrialConfig, *, resume: Optional[dict[str, An
     if resume is not None:
         trial.restore(resume)
     last: Optional[dict[str, Any]] = resume.get("last_record") if resume else None
-    bar = tqdm(total=cfg.iterations, initial=trial.progress.iteration, disable=not progress_bar,
-               desc=f"{cfg.optimizer}+{cfg.regularizer} lr={cfg.lr:g}", unit="it")
-    while trial.progress.status == "running" and trial.progress.iteration < cfg.iterations:
+    budget = cfg.max_grad_calls
+    bar = tqdm(total=budget or cfg.iterations, initial=trial.progress.grad_calls if budget else trial.progress.iteration,
+               disable=not progress_bar, desc=f"{cfg.optimizer}+{cfg.regularizer} lr={cfg.lr:g}",
+               unit="grad" if budget else "it")
+    while trial.progress.status == "running" and not trial.out_of_budget():
+        before = trial.progress.grad_calls if budget else trial.progress.iteration
         ok = trial.step()
-        bar.update(1)
-        it = trial.progress.iteration
-        if ok and it % cfg.eval_every and it < cfg.iterations:
+        bar.update((trial.progress.grad_calls if budget else trial.progress.iteration) - before)
+        if ok and not trial.evaluation_due():
             continue
         last = trial.record()
         bar.set_postfix(score=f"{last['score']:.4g}", status=last["status"])
         if on_report is not None:
-            on_report(last, lambda d, _last=last: checkpoint.save(d, {**trial.state(), "last_record": _last}))
+            on_report(last, lambda d, _last=last: trial.save_final(d, _last))
     bar.close()
     return last if last is not None else trial.record()

@@ -11,7 +11,7 @@ from typing import Any
 from trainables.optim import ACGD, BCGD, GACGD
 
 # solver diagnostics passed on as trial metrics (see trainables.optim)
-DIAGNOSTICS = ("cg_iters", "cg_rel_residual", "cg_converged", "hvp_calls")
+DIAGNOSTICS = ("cg_iters", "cg_rel_residual", "cg_converged", "cg_capped", "hvp_calls")
 
 
 class _Competitive:

@@ -23,10 +23,11 @@ class SolveResult:
     iters: int
     rel_residual: float  # sqrt(r^T r / b^T b) at exit (GMRES: its residual estimate / ||b||)
     converged: bool
+    capped: bool = False  # stopped by the iteration cap before meeting the tolerance
 
     def info(self) -> dict[str, object]:
         return {"cg_iters": self.iters, "cg_rel_residual": self.rel_residual,
-                "cg_converged": self.converged}
+                "cg_converged": self.converged, "cg_capped": self.capped}
 
 
 def relative(num: Tensor, den: Tensor) -> float:
@@ -74,4 +75,4 @@ def conjugate_gradient(matvec: MatVec, b: Tensor, x0: Tensor | None, *, tol: flo
         converged = small(rdotr)
         if not converged:
             p = r + beta * p
-    return SolveResult(x, aux, iters, relative(rdotr, bdotb), converged)
+    return SolveResult(x, aux, iters, relative(rdotr, bdotb), converged, capped=not converged)

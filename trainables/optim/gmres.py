@@ -70,4 +70,4 @@ def gmres(matvec: Callable[[Tensor], Tensor], b: Tensor, *, tol: float, atol: fl
         upper[:j + 1, j] = torch.stack(col[:j + 1])
     y = torch.linalg.solve_triangular(upper, torch.stack(beta[:k]).unsqueeze(-1), upper=True)
     x = torch.stack(basis[:k], dim=0).T @ y.squeeze(-1)
-    return SolveResult(x, None, k, float(residual / bnorm), converged)
+    return SolveResult(x, None, k, float(residual / bnorm), converged, capped=not converged)

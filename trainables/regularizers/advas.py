@@ -59,4 +59,5 @@ def advas_generator_grads(game, batch, g_loss: Tensor) -> list[Tensor]:
 
 
 advas = Regularizer("advas", "g", 2, generator_grads=advas_generator_grads,
-                    source="the Adversary's Assistant; gamma 1 (arXiv:2010.01274)")
+                    source="the Adversary's Assistant; gamma 1 (arXiv:2010.01274)",
+                    defaults={"advas_gamma": 1.0}, uses=("advas_gamma",))

@@ -85,4 +85,7 @@ def alr_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg) -> Tensor:
 # cost: each power iteration is one gradient call (w.r.t. d); the penalty itself is first order
 alr = Regularizer("alr", "d", lambda cfg: cfg.alr_power_iters, alr_penalty,
                   source="adversarial Lipschitz penalty; lambda 10, eps ~ U(0.1, 10), xi 10, K 1, p 2, "
-                         "1 power iteration (arXiv:1907.05681, reference code)")
+                         "1 power iteration (arXiv:1907.05681, reference code)",
+                  defaults={"alr_lambda": 10.0, "alr_eps_min": 0.1, "alr_eps_max": 10.0, "alr_xi": 10.0,
+                            "alr_power_iters": 1, "alr_k": 1.0, "alr_p": 2.0},
+                  uses=("alr_lambda", "alr_eps_min", "alr_eps_max", "alr_xi", "alr_power_iters", "alr_k", "alr_p"))

@@ -15,8 +15,8 @@ gradient-norm penalties that share one shape (GP, R1) sit together in ``gradient
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Union
 
 import torch
 from torch import nn
@@ -36,6 +36,8 @@ class Regularizer:
     penalty: Optional[Callable[[nn.Module, Tensor, Tensor, object], Tensor]] = None
     generator_grads: Optional[Callable[[object, object, Tensor], list[Tensor]]] = None
     source: str = ""
+    defaults: dict[str, Any] = field(default_factory=dict)  # its published settings
+    uses: tuple[str, ...] = ()  # the settings it reads (others of other regularizers are reset)
 
     def grad_calls(self, cfg) -> int:
         """Extra gradient calls of one evaluation under ``cfg``."""

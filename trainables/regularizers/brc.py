@@ -59,4 +59,5 @@ def brc_generator_grads(game, batch, g_loss: Tensor) -> list[Tensor]:
 
 
 brc = Regularizer("brc", "g", 2, generator_grads=brc_generator_grads,
-                  source="best-response constraint; rank-one Hessian damped by mu 1 (arXiv:2205.10146)")
+                  source="best-response constraint; rank-one Hessian damped by mu 1 (arXiv:2205.10146)",
+                  uses=("brc_mu",))  # mu 1 is our choice, not a published value: no default set

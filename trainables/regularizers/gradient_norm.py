@@ -34,5 +34,7 @@ def r1_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg) -> Tensor:
     return 0.5 * cfg.r1_gamma * grad.flatten(1).pow(2).sum(dim=1).mean()
 
 
-gp = Regularizer("gp", "d", 1, gradient_penalty, source="WGAN-GP, lambda 10 (arXiv:1704.00028)")
-r1 = Regularizer("r1", "d", 1, r1_penalty, source="R1 on real data, gamma 10 (arXiv:1801.04406)")
+gp = Regularizer("gp", "d", 1, gradient_penalty, source="WGAN-GP, lambda 10 (arXiv:1704.00028)",
+                 defaults={"gp_lambda": 10.0}, uses=("gp_lambda",))
+r1 = Regularizer("r1", "d", 1, r1_penalty, source="R1 on real data, gamma 10 (arXiv:1801.04406)",
+                 defaults={"r1_gamma": 10.0}, uses=("r1_gamma",))
