@@ -3,10 +3,14 @@
 ```yaml
 name: quick
 trial: {dataset: ring8, iterations: 1000}   # fixed for every trial
+environments:                               # optional: each is crossed with the grid
+  - {dataset: ring8}
+  - {dataset: digits, arch: dcgan, max_grad_calls: 3000}
 grid: {optimizer: [adam, acgd], lr: [1.0e-4, 1.0e-3]}   # crossed
 resources: {cpu: 1, gpu: 0}
 ```
-Every error names where it is (``trial.lr``, ``grid.lr[2]``, ``grid (optimizer=acgd, loss=ns)``).
+Every error names where it is (``trial.lr``, ``grid.lr[2]``, ``environments[1].arch``,
+``grid (optimizer=acgd, loss=ns)``).
 """
 from __future__ import annotations
 
@@ -70,6 +74,8 @@ class StudySpec(BaseModel):
     name: str = Field(pattern=f"^{NAME.pattern}$")
     description: str = ""
     trial: dict[str, Any] = {}
+    environments: list[dict[str, Any]] = Field(
+        [], description="settings that differ per environment (dataset, arch, its budget), each crossed with the grid")
     grid: dict[str, list[Any]] = {}
     resources: Resources = Resources()
     max_failures: int = Field(2, ge=0, description="retries of a failed trial, from its last checkpoint")
@@ -86,8 +92,10 @@ class StudySpec(BaseModel):
         return grid
 
     def base_config(self) -> dict[str, Any]:
-        """The trial settings plus the first value of every grid entry (what ``ganstudy trial`` runs)."""
-        return {**self.trial, **{k: v[0] for k, v in self.grid.items()}}
+        """The trial settings, the first environment and the first value of every grid entry (what
+        ``ganstudy trial`` runs)."""
+        first = self.environments[0] if self.environments else {}
+        return {**self.trial, **first, **{k: v[0] for k, v in self.grid.items()}}
 
     def trial_configs(self) -> list[TrialConfig]:
         """Every grid combination as a validated trial config, in grid order, each config once: a
@@ -95,13 +103,16 @@ class StudySpec(BaseModel):
         beta2 gives ACGD one trial per remaining cell, not two identical ones."""
         keys = list(self.grid)
         out: dict[TrialConfig, None] = {}
-        for values in itertools.product(*(self.grid[k] for k in keys)):
-            combo = dict(zip(keys, values))
-            try:
-                out.setdefault(TrialConfig(**self.trial, **combo))
-            except ValidationError as e:
-                where = "grid (" + ", ".join(f"{k}={v}" for k, v in combo.items()) + ")" if combo else "trial"
-                raise UserError(where, describe_error(e)) from None
+        for i, environment in enumerate(self.environments or [{}]):
+            for values in itertools.product(*(self.grid[k] for k in keys)):
+                combo = dict(zip(keys, values))
+                try:
+                    out.setdefault(TrialConfig(**{**self.trial, **environment, **combo}))
+                except ValidationError as e:
+                    where = "grid (" + ", ".join(f"{k}={v}" for k, v in combo.items()) + ")" if combo else "trial"
+                    if self.environments:
+                        where = f"environments[{i}] " + where
+                    raise UserError(where, describe_error(e)) from None
         return list(out)
 
 
@@ -149,9 +160,15 @@ def parse_spec(data: Any, source: str = "spec") -> StudySpec:
     overlap = set(spec.trial) & set(spec.grid)
     if overlap:
         raise UserError(f"{source}: grid.{sorted(overlap)[0]}", "set both under trial and grid")
+    for i, environment in enumerate(spec.environments):
+        clash = set(environment) & set(spec.grid)
+        if clash:
+            raise UserError(f"{source}: environments[{i}].{sorted(clash)[0]}", "set both in an environment and in grid")
     _check_search(spec, source)
     try:
         _field_errors("trial", spec.trial)
+        for i, environment in enumerate(spec.environments):
+            _field_errors(f"environments[{i}]", environment)
         _field_errors("grid", spec.grid)
         configs = spec.trial_configs()
     except UserError as e:
