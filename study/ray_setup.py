@@ -12,6 +12,9 @@ QUIET_ENV = {
     "RAY_CHDIR_TO_TRIAL_DIR": "0",
     "TUNE_WARN_INSUFFICENT_RESOURCE_THRESHOLD_S": "60",
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+    # Ray starts its workers at niceness 15, below its own driver, GCS and raylet: on a small machine
+    # the trials then wait for Ray's bookkeeping (benchmarks/bench_ray_overhead.py)
+    "RAY_worker_niceness": "0",
 }
 
 

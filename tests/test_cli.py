@@ -32,6 +32,9 @@ grid: {optimizer: [adam, acgd], lr: [1.0e-3, 1.0e-2], seed: [0, 1, 2]}
     ("name: t\ngrid: {lr: []}\n", "grid: lr: empty list"),
     ("name: t\ntrial: {optimizer: nope}\n", "trial.optimizer: unknown optimizer 'nope'"),
     ("name: [unclosed\n", "invalid YAML"),
+    ("name: t\nenvironments: [{lrr: 1}]\n", "environments[0].lrr: unknown key"),
+    ("name: t\nenvironments: [{dataset: ring8}, {arch: dcgan}]\n", "environments[1] trial: arch and dataset"),
+    ("name: t\nenvironments: [{lr: 0.1}]\ngrid: {lr: [0.1]}\n", "environments[0].lr: set both in an environment"),
 ])
 def test_invalid_spec_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, text, where):
     spec = _spec(tmp_path, text)

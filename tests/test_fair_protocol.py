@@ -157,3 +157,28 @@ def test_ignored_settings_are_reset_so_equal_trials_hash_equal():
     assert TrialConfig(optimizer="acgd", beta1=0.0) == TrialConfig(optimizer="acgd")
     assert TrialConfig(optimizer="adam", beta1=0.0) != TrialConfig(optimizer="adam")
     assert Trial(TrialConfig(dataset="ring8", width=8, depth=1, batch_size=8)).game.d_regularizer is None
+
+
+# --- the paper's protocol, at its length, and swept ---
+
+def _load(name: str):
+    import yaml
+
+    return parse_spec(yaml.safe_load(open(f"studies/{name}.yaml")), name)
+
+
+def test_icr_protocol_runs_the_papers_length_and_its_sweep_sweeps_learning_rates_and_architectures():
+    assert {c.iterations for c in _load("icr-cifar10").trial_configs()} == {468_000}  # 600 epochs of 781
+    sweep = _load("icr-cifar10-sweep").trial_configs()
+    lrs = sorted({c.lr for c in sweep})
+    assert len(lrs) >= 5 and lrs[-1] / lrs[0] >= 100 and 1e-4 in lrs
+    assert np.allclose(np.diff(np.log10(lrs)), np.log10(lrs[1] / lrs[0]), atol=1e-3)  # log-spaced
+    assert {c.arch for c in sweep} == {"dcgan", "resnet"}
+
+
+def test_quick_digits_and_claim_studies_compare_at_equal_compute():
+    for name in ("quick", "digits", "claim"):
+        configs = _load(name).trial_configs()
+        for env in {(c.dataset, c.arch) for c in configs}:
+            budgets = {c.max_grad_calls for c in configs if (c.dataset, c.arch) == env}
+            assert len(budgets) == 1 and None not in budgets, (name, env)
