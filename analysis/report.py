@@ -15,6 +15,7 @@ import pandas as pd
 from analysis import cells as cells_mod
 from analysis import collect, plots, tables, tidy
 from analysis.atomic import write_atomic, write_text
+from analysis.defaults import Defaults
 from analysis.expected_max import ESTIMATOR
 from analysis.grid import ENVIRONMENT
 from analysis.importance import importance_table
@@ -155,9 +156,7 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     table = tidy.from_experiment(exp)  # from here on, only this table
     tidy.write(table, out)
     trials = tidy.trials_table(table, config_columns)
-    defaults = table.drop_duplicates("optimizer").set_index("optimizer")["default_lr"]
-    defaults = {k: (None if pd.isna(v) else float(v)) for k, v in defaults.items()}
-
+    defaults = Defaults.from_manifest(exp.manifest)
     study = cells_mod.build(trials, config_columns, defaults, n_boot=n_boot, seed=seed)
     summary_df = summarize(study)
     cells_df = cells_mod.cells_table(study)

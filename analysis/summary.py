@@ -3,8 +3,9 @@
 Definitions (goodness g = score, or -score when lower is better; cell mean = mean over seeds):
 - ``best_score``: the best cell mean over the grid ("tuned"); its interval re-selects the best cell in
   every bootstrap replicate.
-- ``default_score``: the mean over seeds of the cell(s) at the optimizer's published default learning
-  rate (both players); averaged over any other swept setting.
+- ``default_score``: the mean over seeds of the cell at the method's published default *set* (every
+  swept setting it reads at its default, :mod:`analysis.defaults`); with an older manifest (learning
+  rate only) the cells at the default learning rate, averaged over any other swept setting.
 - ``one_shot_gap`` = g(best) - g(default) >= 0 in the metric's units: what tuning the grid bought
   over using the default ("default minus tuned" for lower-is-better scores). ``rel_gap`` = gap / |best|.
 - ``divergence_rate``: diverged / scored trials with a Wilson 95% interval; diverged trials stay in
@@ -24,7 +25,7 @@ import pandas as pd
 
 from analysis import expected_max as em
 from analysis.cells import MethodCells, StudyCells
-from analysis.grid import ENVIRONMENT, TOLERANCE, at_default_lr, from_good
+from analysis.grid import ENVIRONMENT, TOLERANCE, from_good
 from analysis.lr_width import region_2d, width_1d
 from analysis.stats_bootstrap import percentile_interval, wilson_interval
 
@@ -122,7 +123,8 @@ def method_row(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
     }
     row["divergence_rate_lo"], row["divergence_rate_hi"] = wilson_interval(n_div, len(scored))
     row["default_lr"] = mc.default_lr
-    row["default_in_grid"] = bool(at_default_lr(trials, mc.default_lr).any())  # whatever the trials' status
+    row["default_set"] = mc.default.text()
+    row["default_in_grid"] = bool(trials["at_default"].fillna(False).astype(bool).any())  # whatever the status
     if scored.empty:
         return row
     ci_ok = mc.min_seeds >= 2
@@ -184,7 +186,8 @@ def _rank(frame: pd.DataFrame, score: str) -> pd.Series:
 
 ORDER = ["dataset", "arch", "loss", "optimizer", "regularizer", "method", "score_name", "mode", "n_trials",
          "n_scored", "n_diverged", "n_missing", "n_error", "n_incomplete", "n_pending", "n_cells", "seeds_min",
-         "seeds_max", "divergence_rate", "divergence_rate_lo", "divergence_rate_hi", "default_lr", "default_in_grid",
+         "seeds_max", "divergence_rate", "divergence_rate_lo", "divergence_rate_hi", "default_lr", "default_set",
+         "default_in_grid",
          "default_score", "default_score_lo", "default_score_hi", "default_seeds", "best_score", "best_score_lo",
          "best_score_hi", "best_score_sd", "best_seeds", "best_cell"]
 
