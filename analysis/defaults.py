@@ -129,7 +129,7 @@ class Defaults:
             return out
         for (opt, reg), rows in frame.groupby(METHOD, sort=False, dropna=False):
             method = self.method(opt, reg)
-            if method.lr is None:
+            if learning_rate and method.lr is None:
                 continue  # no published default: no default cell
             sub = frame.loc[rows.index]
             ok = np.ones(len(sub), dtype=bool)

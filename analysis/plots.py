@@ -221,8 +221,10 @@ def arch_distributions(trials: pd.DataFrame, path: Path) -> Optional[Path]:
     return _save(fig, path)
 
 
-def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], path: Path) -> Optional[Path]:
-    """Score during training of selected trials: each method's default cell and its tuned best cell."""
+def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], path: Path,
+                    x: str = "iteration") -> Optional[Path]:
+    """Score during training of selected trials: each method's default cell and its tuned best cell,
+    against ``x`` (``iteration``, or ``grad_calls`` for a study at equal compute)."""
     if table.empty or "score" not in table or cells.empty:
         return None
     sns.set_theme(style="whitegrid", context="notebook")
@@ -245,12 +247,12 @@ def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], 
     for ax, (env, method) in zip(axes.ravel(), panels):
         sub = rows[(rows["environment"] == env) & (rows["method"] == method)]
         for (key, role), trial in sub.groupby(["key", "role"]):
-            ax.plot(trial["iteration"].astype(float), trial["score"], color=colours[role], lw=1, alpha=0.8)
+            ax.plot(trial[x].astype(float), trial["score"], color=colours[role], lw=1, alpha=0.8)
             if (trial["status"] == "diverged").any():
                 last = trial.iloc[-1]
-                ax.scatter([float(last["iteration"])], [last["score"]], **DIVERGED)
+                ax.scatter([float(last[x])], [last["score"]], **DIVERGED)
         _maybe_log_y(ax, sub["score"])
-        ax.set(title=f"{method}\n{env}", xlabel="iteration", ylabel="score")
+        ax.set(title=f"{method}\n{env}", xlabel="gradient calls" if x == "grad_calls" else x, ylabel="score")
     _suptitle(fig, "Training curves: published-default cell (blue) and tuned best cell (orange), every seed")
     return _save(fig, path)
 

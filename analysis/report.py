@@ -13,8 +13,9 @@ from typing import Optional
 import pandas as pd
 
 from analysis import cells as cells_mod
-from analysis import collect, plots, tables, tidy
+from analysis import collect, compute, plots, tables, tidy
 from analysis.atomic import write_atomic, write_text
+from analysis.claim import add_to_summary, claim_table
 from analysis.defaults import Defaults
 from analysis.expected_max import ESTIMATOR
 from analysis.grid import ENVIRONMENT
@@ -22,7 +23,8 @@ from analysis.importance import importance_table
 from analysis.sensitivity import aggregate as aggregate_table
 from analysis.stats_bootstrap import N_BOOT
 from analysis.summary import expected_best_table, summarize
-from analysis.verdict import lr_grid, missing_lines, thin_evidence, verdict_lines
+from analysis.verdict import basis_line, lr_grid, missing_lines, thin_evidence, verdict_lines
+from analysis.verdict_claim import claim_lines
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -51,8 +53,12 @@ def _figures(table, study, cells_df, curves, aggregate, out: Path) -> list[tuple
         "with 95% stratified-bootstrap intervals.")
     add(plots.arch_distributions(study.trials, out / "arch_distributions.png"),
         "Distribution of each method's score over the grid, per architecture.")
-    add(plots.training_curves(table, cells_df, study.swept, out / "training_curves.png"),
-        "Training curves of each method's published-default cell and tuned best cell, every seed.")
+    at_budget = compute.budgeted(study.trials)
+    add(plots.training_curves(table, cells_df, study.swept, out / "training_curves.png",
+                              x="grad_calls" if at_budget else "iteration"),
+        "Training curves of each method's published-default cell and tuned best cell, every seed, against "
+        + ("gradient calls (equal compute: every trial ends at the same budget)." if at_budget
+           else "iterations (equal iterations: methods differ in gradient calls per iteration)."))
     return figures
 
 
@@ -65,7 +71,8 @@ def _prior(trials: pd.DataFrame, swept: list[str]) -> str:
 
 
 def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary_df: pd.DataFrame,
-           aggregate: pd.DataFrame, importance: pd.DataFrame, figures) -> str:
+           aggregate: pd.DataFrame, importance: pd.DataFrame, figures, claim: pd.DataFrame,
+           competitive_said: bool = True) -> str:
     n_envs = trials[ENVIRONMENT].drop_duplicates().shape[0]
     lr_levels, lr_decades = lr_grid(study.trials, study.lr_axes)
     design = study.trials
@@ -75,7 +82,10 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
     lines = [
         f"# GAN robustness study: {exp_name}", "", (description or "").strip(), "",
         "## Verdict", "",
-        "Question: does a method reach its tuned score at its published default learning rate, without tuning? "
+        *(claim_lines(claim, summary_df, n_envs, competitive_said) if not summary_df.empty else []),
+        *basis_line(summary_df),
+        "### Default versus its own tuned score", "",
+        "Question: does a method reach its own tuned score at its published default, without tuning? "
         f"\"Near\" means within 10% of the best grid cell (mean over seeds). Intervals are 95% bootstrap "
         "intervals over seeds.", "",
         *verdict_lines(summary_df, aggregate, design, n_envs=n_envs, lr_levels=lr_levels, lr_decades=lr_decades),
@@ -158,7 +168,8 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     trials = tidy.trials_table(table, config_columns)
     defaults = Defaults.from_manifest(exp.manifest)
     study = cells_mod.build(trials, config_columns, defaults, n_boot=n_boot, seed=seed)
-    summary_df = summarize(study)
+    claim = claim_table(study, defaults)
+    summary_df = add_to_summary(summarize(study), claim)
     cells_df = cells_mod.cells_table(study)
     curves = expected_best_table(study)
     aggregate = aggregate_table(study, seed=seed)
@@ -166,6 +177,7 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
 
     _csv(trials, out / "trials.csv")
     _csv(summary_df, out / "summary.csv")
+    _csv(claim, out / "claim.csv")
     _csv(cells_df, out / "cells.csv")
     _csv(curves, out / "expected_best.csv")
     _csv(aggregate, out / "aggregate.csv")
@@ -176,6 +188,7 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     figures = _figures(table, study, cells_df, curves, aggregate, out)
     spec = exp.manifest.get("spec", {})
     write_text(out / "report.md", render(spec.get("name", exp.path.name), spec.get("description", ""), trials,
-                                         study, summary_df, aggregate, importance, figures))
+                                         study, summary_df, aggregate, importance, figures, claim,
+                                         defaults.competitive()[1]))
     return out
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import expected_max as em
+from analysis.compute import basis
 from analysis.cells import MethodCells, StudyCells
 from analysis.grid import ENVIRONMENT, TOLERANCE, from_good
 from analysis.lr_width import region_2d, width_1d
@@ -226,6 +227,10 @@ def summarize(study: StudyCells) -> pd.DataFrame:
         if col not in summary:
             summary[col] = NAN
     summary = equal_compute(study, summary)
+    compared = basis(study.trials)
+    for name in ("compared_at", "budget_grad_calls"):
+        summary[name] = [compared.get(tuple(env), {}).get(name, NAN) for env in summary[ENVIRONMENT].itertuples(
+            index=False, name=None)]
     summary["rank_tuned"] = _rank(summary, "best_score")
     summary["rank_default"] = _rank(summary, "default_score")
     first = [c for c in ORDER if c in summary]

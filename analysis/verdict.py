@@ -142,6 +142,25 @@ def equal_compute_line(rows: pd.DataFrame) -> list[str]:
             f"{fmt(rows['equal_compute_budget'].iloc[0])}), the expected best score is: " + "; ".join(parts) + ".", ""]
 
 
+def basis_line(summary: pd.DataFrame) -> list[str]:
+    """What the comparisons hold equal: the gradient-call budget, or only the iterations."""
+    if "compared_at" not in summary or summary.empty:
+        return []
+    kinds = set(summary["compared_at"].dropna())
+    if kinds == {"equal_compute"}:
+        budgets = sorted(set(summary["budget_grad_calls"].dropna()))
+        return [f"**Compared at equal compute**: every trial ran to its budget of "
+                f"{' / '.join(fmt(b) for b in budgets)} gradient calls (`max_grad_calls`, Hessian-vector products "
+                "included), so final scores, expected-best curves and ranks are all at that budget.", ""]
+    if kinds == {"equal_iterations"}:
+        return ["**Compared at equal iterations, not equal compute**: the trials ran a fixed number of iterations "
+                "and a competitive step costs several gradient calls, so a costlier method got more compute. See "
+                "*At equal compute* under each environment and the `equal_compute_*` columns of summary.csv; "
+                "budget trials with `max_grad_calls` for an equal-compute comparison.", ""]
+    return ["**Mixed basis**: some environments or trials ran to a gradient-call budget and others to a number "
+            "of iterations; compare only within one (`compared_at` in summary.csv).", ""]
+
+
 def headline(summary: pd.DataFrame, n_envs: int, seeds: str, grid_text: str) -> list[str]:
     """Scope, a count of methods x environments per answer, one plain sentence, the extremes."""
     kinds = summary.apply(classify, axis=1)

@@ -58,3 +58,72 @@ def test_default_is_the_whole_published_set(sets_report):
     assert set(at["optimizer"]) == {"adam", "acgd"} and len(at) == 6
     cells = pd.read_csv(sets_report[1] / "cells.csv")
     assert cells["at_default"].sum() == 2
+
+
+CLAIM_SCORES = {"adam+none": {1e-4: 0.4, 1e-3: 0.2, 1e-2: 0.8}, "adam+gp": {1e-4: 0.3, 1e-3: 0.1, 1e-2: 0.5},
+                "acgd+none": {1e-4: 0.25, 1e-3: 0.22, 1e-2: 0.9}, "acgd+gp": {1e-4: 0.12, 1e-3: 0.12, 1e-2: 0.12},
+                "bcgd+none": {1e-4: 0.3, 1e-3: 0.3, 1e-2: 0.3}}
+
+
+def claim_outcome(config):
+    return "ok", CLAIM_SCORES[f"{config['optimizer']}+{config['regularizer']}"][config["lr"]] + 0.01 * config["seed"]
+
+
+def claim_configs(seeds=(0, 1, 2), budget=6000):
+    return [{"optimizer": m.split("+")[0], "regularizer": m.split("+")[1], "lr": lr, "seed": s,
+             "max_grad_calls": budget} for m in CLAIM_SCORES for lr in LRS for s in seeds]
+
+
+@pytest.fixture(scope="module")
+def claim_report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("claim")
+    exp = write_experiment(root / "exp", claim_configs(), claim_outcome, {"adam": 1e-4, "acgd": 1e-4, "bcgd": None},
+                           contract=True, evals=4, samples="points",
+                           cap_share=lambda c: 0.03 if c["optimizer"] == "acgd" else 0.0)
+    return exp, write_report(exp, n_boot=N_BOOT)
+
+
+def test_claim_against_adam_at_its_default_and_tuned(claim_report):
+    out = claim_report[1]
+    summary = pd.read_csv(out / "summary.csv").set_index("method")
+    row = summary.loc["acgd+none"]
+    assert row["claim_baseline"] == "adam+none"
+    assert row["claim_vs_adam_default"] == pytest.approx(0.25 - 0.4)  # seeds cancel: both +0.01 s
+    assert row["claim_vs_adam_tuned"] == pytest.approx(0.25 - 0.2)
+    assert row["claim_vs_adam_default_lo"] <= row["claim_vs_adam_default"] <= row["claim_vs_adam_default_hi"] < 0
+    assert 0 < row["claim_vs_adam_tuned_lo"] <= row["claim_vs_adam_tuned_hi"]
+    assert row["claim_lr_wins"] == 1 and row["claim_lr_shared"] == 3
+    assert row["claim_lr_win_share"] == pytest.approx(1 / 3)
+    assert summary.loc["acgd+gp", "claim_lr_win_share"] == pytest.approx(2 / 3)
+    assert summary.loc["acgd+gp", "claim_baseline"] == "adam+gp"
+    assert pd.isna(summary.loc["adam+none", "claim_baseline"])  # Adam is the baseline, not a claimant
+    bcgd = summary.loc["bcgd+none"]  # no published default learning rate: only the same-lr comparison
+    assert math.isnan(bcgd["claim_vs_adam_default"]) and bcgd["claim_lr_shared"] == 3
+    claim = pd.read_csv(out / "claim.csv")
+    paper = claim[claim["pairing"] == "paper"].iloc[0]
+    assert paper["method"] == "acgd+none" and paper["baseline"] == "adam+gp"
+    assert paper["vs_adam_default"] == pytest.approx(0.25 - 0.3)
+    verdict = (out / "report.md").read_text().split("## Verdict")[1]
+    assert verdict.lstrip().startswith("### The claim")
+    assert "- **acgd+none** vs **adam+gp** (the paper's own pairing)" in verdict
+    first = verdict.index("- **acgd+none** vs **adam+none**")
+    assert first < verdict.index("### Default versus its own tuned score")
+    line = verdict[first:].splitlines()[0]
+    assert "**better**" in line and "**worse**" in line and "at 1 of 3 learning rates" in line
+    assert "its own one-shot gap" in line
+
+
+def test_budgeted_study_is_compared_at_equal_compute(claim_report):
+    out = claim_report[1]
+    summary = pd.read_csv(out / "summary.csv")
+    assert (summary["compared_at"] == "equal_compute").all() and (summary["budget_grad_calls"] == 6000).all()
+    text = (out / "report.md").read_text()
+    assert "**Compared at equal compute**" in text and "6000 gradient calls" in text
+    assert "against gradient calls (equal compute" in text
+
+
+def test_unbudgeted_study_says_it_compares_at_equal_iterations(sets_report):
+    summary = pd.read_csv(sets_report[1] / "summary.csv")
+    assert (summary["compared_at"] == "equal_iterations").all() and summary["budget_grad_calls"].isna().all()
+    text = (sets_report[1] / "report.md").read_text()
+    assert "**Compared at equal iterations, not equal compute**" in text and "`equal_compute_*`" in text
