@@ -108,6 +108,16 @@ def expected_best_curve(mc: MethodCells, ci_ok: bool) -> pd.DataFrame:
         "score_name": mc.score_name, "mode": mc.mode})
 
 
+def solver_caps(trials: pd.DataFrame) -> dict[str, float]:
+    """Linear solves of a competitive optimizer (summed over the trials' last records, any status) and the
+    share that stopped at the iteration cap ``cg_max_iter`` rather than at the tolerance."""
+    if "solver_solves" not in trials:
+        return {}
+    solves = pd.to_numeric(trials["solver_solves"], errors="coerce").sum()
+    hits = pd.to_numeric(trials.get("solver_cap_hits"), errors="coerce").sum()
+    return {"solver_solves": float(solves), "solver_cap_share": float(hits / solves) if solves > 0 else NAN}
+
+
 def method_row(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
     trials, scored = mc.trials, mc.scored
     status = trials["status"].value_counts()
@@ -123,6 +133,7 @@ def method_row(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
         "divergence_rate": n_div / len(scored) if len(scored) else NAN,
     }
     row["divergence_rate_lo"], row["divergence_rate_hi"] = wilson_interval(n_div, len(scored))
+    row.update(solver_caps(trials))
     row["default_lr"] = mc.default_lr
     row["default_set"] = mc.default.text()
     row["default_in_grid"] = bool(trials["at_default"].fillna(False).astype(bool).any())  # whatever the status

@@ -260,6 +260,25 @@ def _clipped(trials: pd.DataFrame) -> Optional[str]:
             "rate.")
 
 
+CAP_SHARE = 0.01  # more than 1% of linear solves stopped at the iteration cap: inexact steps
+
+
+def _capped(summary: pd.DataFrame, trials: pd.DataFrame) -> Optional[str]:
+    if "solver_cap_share" not in summary:
+        return None
+    many = summary[summary["solver_cap_share"] > CAP_SHARE]
+    if many.empty:
+        return None
+    caps = sorted(pd.to_numeric(trials.get("cg_max_iter"), errors="coerce").dropna().unique()) \
+        if "cg_max_iter" in trials else []
+    cap = f" (`cg_max_iter` = {', '.join(fmt(c) for c in caps)})" if caps else ""
+    parts = [f"{r['method']}{' on ' + ' / '.join(str(r[c]) for c in ENVIRONMENT) if summary[ENVIRONMENT].drop_duplicates().shape[0] > 1 else ''} "
+             f"{fmt(100 * r['solver_cap_share'], 2)}% of {fmt(r['solver_solves'])} solves" for _, r in many.iterrows()]
+    return (f"- Linear solves stopped at the iteration cap{cap} more than {100 * CAP_SHARE:.0f}% of the time: "
+            + "; ".join(parts) + ". Those steps solved the competitive update inexactly, so these runs test the "
+            "capped method, not the exact one.")
+
+
 def thin_evidence(summary: pd.DataFrame, trials: pd.DataFrame, n_envs: int, lr_levels: int, lr_decades: float,
                   n_imputed: int) -> list[str]:
     notes = []
@@ -298,6 +317,9 @@ def thin_evidence(summary: pd.DataFrame, trials: pd.DataFrame, n_envs: int, lr_l
         if (mixed > 1).any():
             notes.append("- Scores measured with different protocols are mixed in: "
                          + ", ".join(mixed[mixed > 1].index) + ". Compare only within one protocol.")
+    capped = _capped(summary, trials)
+    if capped:
+        notes.append(capped)
     clipped = _clipped(trials)
     if clipped:
         notes.append(clipped)

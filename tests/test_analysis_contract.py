@@ -71,7 +71,7 @@ def claim_outcome(config):
 
 def claim_configs(seeds=(0, 1, 2), budget=6000):
     return [{"optimizer": m.split("+")[0], "regularizer": m.split("+")[1], "lr": lr, "seed": s,
-             "max_grad_calls": budget} for m in CLAIM_SCORES for lr in LRS for s in seeds]
+             "max_grad_calls": budget, "cg_max_iter": 100} for m in CLAIM_SCORES for lr in LRS for s in seeds]
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +127,14 @@ def test_unbudgeted_study_says_it_compares_at_equal_iterations(sets_report):
     assert (summary["compared_at"] == "equal_iterations").all() and summary["budget_grad_calls"].isna().all()
     text = (sets_report[1] / "report.md").read_text()
     assert "**Compared at equal iterations, not equal compute**" in text and "`equal_compute_*`" in text
+
+
+def test_solver_cap_share_and_its_warning(claim_report):
+    out = claim_report[1]
+    summary = pd.read_csv(out / "summary.csv").set_index("method")
+    assert summary.loc["acgd+none", "solver_cap_share"] == pytest.approx(0.03, abs=0.005)
+    assert summary.loc["bcgd+none", "solver_cap_share"] == 0.0
+    assert math.isnan(summary.loc["adam+none", "solver_cap_share"])  # no linear solves at all
+    thin = (out / "report.md").read_text().split("### Where the evidence is thin")[1].split("###")[0]
+    line = next(x for x in thin.splitlines() if "iteration cap" in x)
+    assert "acgd+none" in line and "acgd+gp" in line and "bcgd" not in line and "`cg_max_iter` = 100" in line
