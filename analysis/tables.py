@@ -96,7 +96,7 @@ def across_environments(aggregate: pd.DataFrame) -> pd.DataFrame:
             "IQM at default": with_ci(r["iqm_default"], r["iqm_default_lo"], r["iqm_default_hi"]),
             "IQM tuned": with_ci(r["iqm_tuned"], r["iqm_tuned_lo"], r["iqm_tuned_hi"]),
             "IQM whole grid": with_ci(r["iqm_grid"], r["iqm_grid_lo"], r["iqm_grid_hi"]),
-            "Phi (Adkins)": with_ci(r["phi"], r["phi_lo"], r["phi_hi"]),
+            "Phi (Adkins)": with_ci(r["phi"], r["phi_lo"], r["phi_hi"]) if not pd.isna(r["phi"]) else "not measurable",
         })
     return pd.DataFrame(rows)
 

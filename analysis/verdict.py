@@ -225,7 +225,7 @@ def across_lines(aggregate: pd.DataFrame, n_envs: int) -> list[str]:
     for _, r in aggregate.sort_values("method").iterrows():
         phi = (f"Phi = {with_ci(r['phi'], r['phi_lo'], r['phi_hi'])} (0: one grid setting serves every "
                f"environment; {r.get('phi_cells', 0):.0f} shared cells)") if not pd.isna(r["phi"]) else \
-            "Phi undefined (fewer than two environments share a grid cell)"
+            "Phi not measurable (fewer than two grid cells shared by its environments)"
         lines.append(f"- **{r['method']}** over {int(r['n_envs'])} environment(s): IQM of the normalised score at "
                      f"the default {with_ci(r['iqm_default'], r['iqm_default_lo'], r['iqm_default_hi'])}, tuned "
                      f"{with_ci(r['iqm_tuned'], r['iqm_tuned_lo'], r['iqm_tuned_hi'])}; {phi}.")

@@ -138,3 +138,16 @@ def test_solver_cap_share_and_its_warning(claim_report):
     thin = (out / "report.md").read_text().split("### Where the evidence is thin")[1].split("###")[0]
     line = next(x for x in thin.splitlines() if "iteration cap" in x)
     assert "acgd+none" in line and "acgd+gp" in line and "bcgd" not in line and "`cg_max_iter` = 100" in line
+
+
+def test_phi_with_one_shared_cell_is_not_measurable(tmp_path):
+    # two environments that share a single learning rate: Phi's two terms coincide, so it is not 0 but unknown
+    configs = [{"optimizer": "adam", "regularizer": "none", "lr": lr, "seed": s, "arch": arch}
+               for arch, lrs in (("mlp", [1e-4, 1e-3]), ("mlp_wide", [1e-3, 1e-2])) for lr in lrs for s in (0, 1)]
+    exp = write_experiment(tmp_path / "phi", configs, lambda c: ("ok", c["lr"] * 100 + 0.01 * c["seed"]),
+                           {"adam": 1e-4}, contract=True)
+    out = write_report(exp, n_boot=N_BOOT)
+    agg = pd.read_csv(out / "aggregate.csv").iloc[0]
+    assert math.isnan(agg["phi"]) and agg["phi_cells"] == 1
+    text = (out / "report.md").read_text()
+    assert "Phi not measurable" in text and "| not measurable" in text
