@@ -70,6 +70,21 @@ class StudyCells:
     lr_axes: list[str]  # [], ["lr_eff"] or ["lr_g_eff", "lr_d_eff"]
     n_boot: int
     n_imputed: int  # scored trials whose non-finite score was replaced by the worst one
+    noise: dict = field(default_factory=dict)  # environment -> seed noise (see seed_noise)
+
+
+def seed_noise(methods: list[MethodCells]) -> dict[tuple, float]:
+    """Per environment, the typical spread between seeds: the median over every method's cells with
+    two or more seeds and none diverged of the standard deviation over seeds (NaN with no such cell).
+    Differences smaller than this are not resolved by the study; it is the floor of the scale that
+    relative gaps and near-best tolerances are measured against."""
+    sds: dict[tuple, list[float]] = {}
+    for mc in methods:
+        if mc.cells.empty:
+            continue
+        ok = mc.cells[(mc.cells["n_seeds"] >= 2) & (mc.cells["n_diverged"] == 0)]
+        sds.setdefault(mc.env, []).extend(ok["sd"].dropna().astype(float).tolist())
+    return {env: float(np.median(v)) if v else float("nan") for env, v in sds.items()}
 
 
 def cell_labels(cells: pd.DataFrame, swept: list[str]) -> list[str]:
@@ -132,7 +147,7 @@ def build(trials: pd.DataFrame, config_columns: list[str], defaults: Defaults, *
         rng = np.random.default_rng([seed, i])  # one stream per block: results do not depend on order
         default = defaults.method(group["optimizer"].iloc[0], group["regularizer"].iloc[0])
         methods.append(_method_cells(group, swept, default, n_boot, rng))
-    return StudyCells(methods, design, swept, axes, n_boot, n_imputed)
+    return StudyCells(methods, design, swept, axes, n_boot, n_imputed, seed_noise(methods))
 
 
 def cells_table(study: StudyCells) -> pd.DataFrame:

@@ -125,7 +125,7 @@ def score_vs_lr(cells: pd.DataFrame, trials: pd.DataFrame, path: Path, axis: str
     return _save(fig, path)
 
 
-def lr_heatmaps(cells: pd.DataFrame, path: Path) -> Optional[Path]:
+def lr_heatmaps(cells: pd.DataFrame, path: Path, floors: Optional[dict] = None) -> Optional[Path]:
     """lr_G x lr_D heatmaps of the mean score over seeds, one per method and environment. Red x: a seed
     diverged in that cell (bigger when more did); white box: near-best cells (within 10%); star: default.
     Drawn with pcolormesh and markers rather than per-cell text, so 20 panels of 10 x 10 take a second."""
@@ -145,7 +145,8 @@ def lr_heatmaps(cells: pd.DataFrame, path: Path) -> Optional[Path]:
         default = pivot("at_default", "any").fillna(False).astype(bool).to_numpy()
         mode = sub["mode"].iloc[0]
         values = grid.to_numpy(float)
-        near = near_best((values if mode == "max" else -values).ravel(), axis=0).reshape(values.shape)
+        near = near_best((values if mode == "max" else -values).ravel(), axis=0,
+                         floor=(floors or {}).get(env, 0.0)).reshape(values.shape)
         # a wide positive range is coloured by log10 on a linear colour bar (a LogNorm colour bar's
         # mathtext ticks would cost more than the rest of the figure)
         logged = np.nanmin(values) > 0 and np.nanmax(values) > 20 * np.nanmin(values)

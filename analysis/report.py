@@ -41,7 +41,8 @@ def _figures(table, study, cells_df, curves, aggregate, out: Path) -> list[tuple
             "Score versus learning rate per method: mean over seeds with its 95% bootstrap interval, seeds as "
             "dots, diverged trials as red x, the published default as a star.")
     elif len(study.lr_axes) == 2:
-        add(plots.lr_heatmaps(cells_df, out / "lr_heatmaps.png"),
+        floors = {" / ".join(map(str, env)): noise for env, noise in study.noise.items()}
+        add(plots.lr_heatmaps(cells_df, out / "lr_heatmaps.png", floors),
             "Mean score over lr_G x lr_D per method; cells where seeds diverged are marked in red, near-best "
             "cells (within 10%) are boxed, the default is starred.")
     if not curves.empty:

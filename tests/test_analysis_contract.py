@@ -151,3 +151,21 @@ def test_phi_with_one_shared_cell_is_not_measurable(tmp_path):
     assert math.isnan(agg["phi"]) and agg["phi_cells"] == 1
     text = (out / "report.md").read_text()
     assert "Phi not measurable" in text and "| not measurable" in text
+
+
+def test_relative_gap_of_an_unbiased_score_near_zero(tmp_path):
+    # an unbiased energy distance: the tuned cell scores about 0 (one seed below it), seeds scatter by ~0.01
+    def fate(config):
+        jitter = 0.01 * (config["seed"] - 1)
+        return "ok", {1e-4: 0.05, 1e-3: 0.0, 1e-2: 0.5}[config["lr"]] + jitter
+
+    exp = write_experiment(tmp_path / "zero", [{"optimizer": "adam", "regularizer": "none", "lr": lr, "seed": s}
+                                               for lr in LRS for s in (0, 1, 2)], fate, {"adam": 1e-4}, contract=True)
+    out = write_report(exp, n_boot=N_BOOT)
+    row = pd.read_csv(out / "summary.csv").iloc[0]
+    assert row["best_score"] == pytest.approx(0.0, abs=1e-12)
+    assert row["rel_gap_basis"] == "seed_noise" and row["rel_gap_scale"] == pytest.approx(0.01)
+    assert row["rel_gap"] == pytest.approx(0.05 / 0.01)  # finite, positive: 5 noise units
+    assert np.isfinite(row["rel_gap_lo"]) and row["rel_gap_lo"] > 0
+    text = (out / "report.md").read_text()
+    assert "measured against the seed noise" in text and "% of the seed noise" in text
