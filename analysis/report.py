@@ -13,7 +13,7 @@ from typing import Optional
 import pandas as pd
 
 from analysis import cells as cells_mod
-from analysis import collect, compute, plots, tables, tidy
+from analysis import collect, compute, plots, samples, tables, tidy
 from analysis.atomic import write_atomic, write_text
 from analysis.claim import add_to_summary, claim_table
 from analysis.defaults import Defaults
@@ -31,7 +31,7 @@ def _csv(frame: pd.DataFrame, path: Path) -> Path:
     return write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
-def _figures(table, study, cells_df, curves, aggregate, out: Path) -> list[tuple[Path, str]]:
+def _figures(table, study, cells_df, curves, aggregate, out: Path, chosen=()) -> list[tuple[Path, str]]:
     figures: list[tuple[Path, str]] = []
     add = lambda path, caption: figures.append((path, caption)) if path else None  # noqa: E731
     if cells_df.empty:
@@ -45,6 +45,10 @@ def _figures(table, study, cells_df, curves, aggregate, out: Path) -> list[tuple
         add(plots.lr_heatmaps(cells_df, out / "lr_heatmaps.png", floors),
             "Mean score over lr_G x lr_D per method; cells where seeds diverged are marked in red, near-best "
             "cells (within 10%) are boxed, the default is starred.")
+    add(samples.samples_figure(list(chosen), out / "samples.png"),
+        "Generated samples of each method at its published default cell (left) and its tuned cell (right), one "
+        "seed (the same for all where possible): 2-D points (first 1,000) over the data points (grey), or the "
+        "stored 8x8 image grid.")
     if not curves.empty:
         add(plots.expected_best(curves, out / "expected_best.png"),
             "Expected best score after n random-search trials versus n, gradient calls and wall time "
@@ -73,7 +77,7 @@ def _prior(trials: pd.DataFrame, swept: list[str]) -> str:
 
 def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary_df: pd.DataFrame,
            aggregate: pd.DataFrame, importance: pd.DataFrame, figures, claim: pd.DataFrame,
-           competitive_said: bool = True) -> str:
+           competitive_said: bool = True, figure_notes: tuple = ()) -> str:
     n_envs = trials[ENVIRONMENT].drop_duplicates().shape[0]
     lr_levels, lr_decades = lr_grid(study.trials, study.lr_axes)
     design = study.trials
@@ -119,7 +123,7 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
             "variances it divides: a method with a tiny total variance is robust whatever the fractions say.", "",
             tables.markdown(tables.importance_view(importance)), "",
         ]
-    lines += ["## Figures", ""]
+    lines += ["## Figures", "", *[f"{n}\n" for n in figure_notes if n]]
     for path, caption in figures:
         lines += [f"![{path.stem}]({path.name})", "", f"*{caption}*", ""]
     lines += [
@@ -186,10 +190,12 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     if not summary_df.empty and summary_df["n_scored"].any():
         write_latex(summary_df, aggregate, importance, out / "tables.tex")
 
-    figures = _figures(table, study, cells_df, curves, aggregate, out)
+    files = samples.sample_files(exp.path, table, dict(zip(exp.trials["key"], exp.trials["trial_dir"])))
+    chosen = samples.panels(study, files)
+    figures = _figures(table, study, cells_df, curves, aggregate, out, chosen)
     spec = exp.manifest.get("spec", {})
     write_text(out / "report.md", render(spec.get("name", exp.path.name), spec.get("description", ""), trials,
                                          study, summary_df, aggregate, importance, figures, claim,
-                                         defaults.competitive()[1]))
+                                         defaults.competitive()[1], (samples.missing_line(chosen),)))
     return out
 

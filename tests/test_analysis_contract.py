@@ -169,3 +169,42 @@ def test_relative_gap_of_an_unbiased_score_near_zero(tmp_path):
     assert np.isfinite(row["rel_gap_lo"]) and row["rel_gap_lo"] > 0
     text = (out / "report.md").read_text()
     assert "measured against the seed noise" in text and "% of the seed noise" in text
+
+
+def test_samples_figure_beside_the_learning_rate_figure(claim_report):
+    exp, out = claim_report
+    assert (out / "samples.png").is_file()
+    text = (out / "report.md").read_text()
+    assert text.index("(score_vs_lr.png)") < text.index("(samples.png)") < text.index("(expected_best.png)")
+    assert "pictures are missing" not in text
+
+
+def test_samples_choose_one_seed_for_every_panel(claim_report, tmp_path):
+    from analysis import cells, collect, samples, tidy
+    from analysis.defaults import Defaults
+
+    exp = collect.load(claim_report[0])
+    table = tidy.from_experiment(exp)
+    trials = tidy.trials_table(table, exp.config_columns)
+    study = cells.build(trials, exp.config_columns, Defaults.from_manifest(exp.manifest), n_boot=10)
+    files = samples.sample_files(exp.path, table, dict(zip(exp.trials["key"], exp.trials["trial_dir"])))
+    chosen = samples.panels(study, files)
+    assert len(files) == len(trials) and all(p.path is not None for p in chosen)
+    assert {p.seed for p in chosen} == {0}
+    assert len(chosen) == 9  # five methods tuned, four of them with a default (bcgd has none)
+    acgd = {p.role: p for p in chosen if p.method == "acgd+none"}
+    assert acgd["default"].cell == "lr=0.0001" and acgd["tuned"].cell == "lr=0.001"
+    with np.load(acgd["tuned"].path) as data:
+        assert data["samples"].shape[1] == 2 and data["reference"].shape[1] == 2
+
+
+def test_image_samples_and_studies_without_samples(tmp_path):
+    configs = [{"optimizer": "adam", "regularizer": "none", "lr": lr, "seed": s} for lr in LRS for s in (0, 1)]
+    fate = lambda c: ("ok", {1e-4: 30.0, 1e-3: 20.0, 1e-2: 50.0}[c["lr"]] + c["seed"])  # noqa: E731
+    out = write_report(write_experiment(tmp_path / "img", configs, fate, {"adam": 1e-4}, contract=True,
+                                        samples="images"), n_boot=N_BOOT)
+    assert (out / "samples.png").is_file()
+    out = write_report(write_experiment(tmp_path / "none", configs, fate, {"adam": 1e-4}, contract=True),
+                       n_boot=N_BOOT)
+    assert not (out / "samples.png").exists()
+    assert "the pictures are missing" in (out / "report.md").read_text()
