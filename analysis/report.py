@@ -13,7 +13,7 @@ from typing import Optional
 import pandas as pd
 
 from analysis import cells as cells_mod
-from analysis import collect, compute, plots, samples, tables, tidy
+from analysis import collect, compute, convergence, plots, samples, tables, tidy
 from analysis.atomic import write_atomic, write_text
 from analysis.claim import add_to_summary, claim_table
 from analysis.defaults import Defaults
@@ -77,7 +77,7 @@ def _prior(trials: pd.DataFrame, swept: list[str]) -> str:
 
 def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary_df: pd.DataFrame,
            aggregate: pd.DataFrame, importance: pd.DataFrame, figures, claim: pd.DataFrame,
-           competitive_said: bool = True, figure_notes: tuple = ()) -> str:
+           competitive_said: bool = True, figure_notes: tuple = (), conv: pd.DataFrame = pd.DataFrame()) -> str:
     n_envs = trials[ENVIRONMENT].drop_duplicates().shape[0]
     lr_levels, lr_decades = lr_grid(study.trials, study.lr_axes)
     design = study.trials
@@ -95,7 +95,8 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
         "intervals over seeds.", "",
         *verdict_lines(summary_df, aggregate, design, n_envs=n_envs, lr_levels=lr_levels, lr_decades=lr_decades),
         "### Where the evidence is thin", "",
-        *thin_evidence(summary_df, design, n_envs, lr_levels, lr_decades, study.n_imputed), "",
+        *thin_evidence(summary_df, design, n_envs, lr_levels, lr_decades, study.n_imputed),
+        *convergence.thin_line(conv), "",
         "### What is missing", "",
         *missing_lines(design, summary_df), "",
     ]
@@ -113,6 +114,11 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
             "the mean over the grid; trials to near-best: random-search trials until the expected best is within "
             f"10% of the tuned score ({ESTIMATOR}).", "",
             tables.markdown(tables.robustness(summary_df)), "",
+            "## Have the curves flattened?", "",
+            "Each method's tuned cell: mean score over seeds at the evaluation nearest 75% of the run (budget "
+            "fraction, or iterations) against the end; relative change = (end - there) / max(|tuned score|, seed "
+            "noise). Under 5%: flattened.", "",
+            tables.markdown(convergence.view(conv)), "",
             "## Across environments", "",
             "Scores normalised per environment by the 5th and 95th percentiles of all its trials (Adkins et al. "
             "2024), IQM over runs with stratified-bootstrap intervals (Agarwal et al. 2021), Phi = mean over "
@@ -174,7 +180,8 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     defaults = Defaults.from_manifest(exp.manifest)
     study = cells_mod.build(trials, config_columns, defaults, n_boot=n_boot, seed=seed)
     claim = claim_table(study, defaults)
-    summary_df = add_to_summary(summarize(study), claim)
+    conv = convergence.convergence_table(study, table)
+    summary_df = convergence.add_to_summary(add_to_summary(summarize(study), claim), conv)
     cells_df = cells_mod.cells_table(study)
     curves = expected_best_table(study)
     aggregate = aggregate_table(study, seed=seed)
@@ -196,6 +203,6 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     spec = exp.manifest.get("spec", {})
     write_text(out / "report.md", render(spec.get("name", exp.path.name), spec.get("description", ""), trials,
                                          study, summary_df, aggregate, importance, figures, claim,
-                                         defaults.competitive()[1], (samples.missing_line(chosen),)))
+                                         defaults.competitive()[1], (samples.missing_line(chosen),), conv))
     return out
 

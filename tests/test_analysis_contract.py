@@ -79,8 +79,14 @@ def claim_report(tmp_path_factory):
     root = tmp_path_factory.mktemp("claim")
     exp = write_experiment(root / "exp", claim_configs(), claim_outcome, {"adam": 1e-4, "acgd": 1e-4, "bcgd": None},
                            contract=True, evals=4, samples="points",
-                           cap_share=lambda c: 0.03 if c["optimizer"] == "acgd" else 0.0)
+                           cap_share=lambda c: 0.03 if c["optimizer"] == "acgd" else 0.0, trajectory=trajectory)
     return exp, write_report(exp, n_boot=N_BOOT)
+
+
+def trajectory(config, fraction):
+    """ACGD's curves are flat; every other method still improves: 1.5x its final score at 75%."""
+    final = claim_outcome(config)[1]
+    return final if config["optimizer"] == "acgd" else final * (1 + 2 * (1 - fraction))
 
 
 def test_claim_against_adam_at_its_default_and_tuned(claim_report):
@@ -208,3 +214,17 @@ def test_image_samples_and_studies_without_samples(tmp_path):
                        n_boot=N_BOOT)
     assert not (out / "samples.png").exists()
     assert "the pictures are missing" in (out / "report.md").read_text()
+
+
+def test_convergence_check_of_the_tuned_cell(claim_report):
+    out = claim_report[1]
+    summary = pd.read_csv(out / "summary.csv").set_index("method")
+    assert summary.loc["acgd+none", "late_fraction"] == pytest.approx(0.75)
+    assert summary.loc["acgd+none", "late_rel_change"] == pytest.approx(0.0, abs=1e-12)
+    assert summary.loc["acgd+none", "flattened"]
+    adam = summary.loc["adam+none"]  # 1.5 x the final score at 75%: (s - 1.5 s) / s
+    assert adam["late_rel_change"] == pytest.approx(-0.5) and not adam["flattened"]
+    assert adam["late_score"] == pytest.approx(1.5 * adam["best_score"])
+    text = (out / "report.md").read_text()
+    assert "## Have the curves flattened?" in text
+    assert "Training curves have not flattened" in text and "adam+none (-50%)" in text
