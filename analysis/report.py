@@ -13,7 +13,7 @@ from typing import Optional
 import pandas as pd
 
 from analysis import cells as cells_mod
-from analysis import collect, compute, convergence, plots, samples, tables, tidy
+from analysis import collect, compute, convergence, plots, samples, stability, tables, tidy
 from analysis.atomic import write_atomic, write_text
 from analysis.claim import add_to_summary, claim_table
 from analysis.defaults import Defaults
@@ -77,7 +77,8 @@ def _prior(trials: pd.DataFrame, swept: list[str]) -> str:
 
 def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary_df: pd.DataFrame,
            aggregate: pd.DataFrame, importance: pd.DataFrame, figures, claim: pd.DataFrame,
-           competitive_said: bool = True, figure_notes: tuple = (), conv: pd.DataFrame = pd.DataFrame()) -> str:
+           competitive_said: bool = True, figure_notes: tuple = (), conv: pd.DataFrame = pd.DataFrame(),
+           stab: pd.DataFrame = pd.DataFrame()) -> str:
     n_envs = trials[ENVIRONMENT].drop_duplicates().shape[0]
     lr_levels, lr_decades = lr_grid(study.trials, study.lr_axes)
     design = study.trials
@@ -94,9 +95,13 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
         f"\"Near\" means within 10% of the best grid cell (mean over seeds). Intervals are 95% bootstrap "
         "intervals over seeds.", "",
         *verdict_lines(summary_df, aggregate, design, n_envs=n_envs, lr_levels=lr_levels, lr_decades=lr_decades),
+        *(["### Leave one seed out", "",
+            "Each verdict above and each claim line recomputed on the same trials without one seed (every seed in "
+            "turn, no new training): does any single seed decide it?", "",
+            tables.markdown(stability.view(stab, summary_df)), ""] if not stab.empty else []),
         "### Where the evidence is thin", "",
         *thin_evidence(summary_df, design, n_envs, lr_levels, lr_decades, study.n_imputed),
-        *convergence.thin_line(conv), "",
+        *convergence.thin_line(conv), *stability.lines(stab), "",
         "### What is missing", "",
         *missing_lines(design, summary_df), "",
     ]
@@ -182,6 +187,9 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     claim = claim_table(study, defaults)
     conv = convergence.convergence_table(study, table)
     summary_df = convergence.add_to_summary(add_to_summary(summarize(study), claim), conv)
+    stab = stability.leave_one_seed_out(trials, config_columns, defaults, summary_df, claim, n_boot=n_boot, seed=seed)
+    if not summary_df.empty and not stab.empty:
+        summary_df = summary_df.merge(stab, on=stability.KEY, how="left")
     cells_df = cells_mod.cells_table(study)
     curves = expected_best_table(study)
     aggregate = aggregate_table(study, seed=seed)
@@ -203,6 +211,6 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     spec = exp.manifest.get("spec", {})
     write_text(out / "report.md", render(spec.get("name", exp.path.name), spec.get("description", ""), trials,
                                          study, summary_df, aggregate, importance, figures, claim,
-                                         defaults.competitive()[1], (samples.missing_line(chosen),), conv))
+                                         defaults.competitive()[1], (samples.missing_line(chosen),), conv, stab))
     return out
 
