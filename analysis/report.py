@@ -78,7 +78,7 @@ def _prior(trials: pd.DataFrame, swept: list[str]) -> str:
 def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary_df: pd.DataFrame,
            aggregate: pd.DataFrame, importance: pd.DataFrame, figures, claim: pd.DataFrame,
            competitive_said: bool = True, figure_notes: tuple = (), conv: pd.DataFrame = pd.DataFrame(),
-           stab: pd.DataFrame = pd.DataFrame()) -> str:
+           stab: pd.DataFrame = pd.DataFrame(), hours: Optional[dict] = None) -> str:
     n_envs = trials[ENVIRONMENT].drop_duplicates().shape[0]
     lr_levels, lr_decades = lr_grid(study.trials, study.lr_axes)
     design = study.trials
@@ -137,6 +137,7 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
     lines += ["## Figures", "", *[f"{n}\n" for n in figure_notes if n]]
     for path, caption in figures:
         lines += [f"![{path.stem}]({path.name})", "", f"*{caption}*", ""]
+    lines += ["## Where the hours went", "", *compute.hours_lines(hours or {}), ""]
     lines += [
         "## Protocol", "",
         f"- Score of record: {', '.join(f'`{s}`' for s in scores) or '—'} "
@@ -211,6 +212,7 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     spec = exp.manifest.get("spec", {})
     write_text(out / "report.md", render(spec.get("name", exp.path.name), spec.get("description", ""), trials,
                                          study, summary_df, aggregate, importance, figures, claim,
-                                         defaults.competitive()[1], (samples.missing_line(chosen),), conv, stab))
+                                         defaults.competitive()[1], (samples.missing_line(chosen),), conv, stab,
+                                         compute.hours(table)))
     return out
 

@@ -256,3 +256,17 @@ def test_leave_one_seed_out_covers_the_claim_lines(claim_report):
     assert summary.loc["acgd+none", "loso_stable"]  # gaps of 0.05 and more: no single seed decides anything
     # acgd+gp is 0.02 worse than Adam tuned; without seed 1 the two seeds left can tie in a replicate
     assert "seed 1 out: vs adam+gp tuned worse -> no_different" in summary.loc["acgd+gp", "loso_changes"]
+
+
+def test_where_the_hours_went(claim_report):
+    from analysis import collect, compute, tidy
+
+    table = tidy.from_experiment(collect.load(claim_report[0]))
+    h = compute.hours(table)
+    # synthetic trial i reports at 1795596293 + 10 i + e (e = 1..4), 1 s per evaluation, sequentially
+    n = 45
+    assert h["n_trials"] == n and h["study_wall_s"] == pytest.approx(10 * (n - 1) + 4)
+    assert h["sum_ray_trial_s"] == pytest.approx(4.0 * n) and h["sum_training_s"] == pytest.approx(4.0 * n)
+    assert h["training_per_wall"] == pytest.approx(4.0 * n / (10 * (n - 1) + 4))
+    text = (claim_report[1] / "report.md").read_text()
+    assert "## Where the hours went" in text and "Study wall time (first trial start to last result): 444 s" in text
