@@ -270,3 +270,9 @@ def test_where_the_hours_went(claim_report):
     assert h["training_per_wall"] == pytest.approx(4.0 * n / (10 * (n - 1) + 4))
     text = (claim_report[1] / "report.md").read_text()
     assert "## Where the hours went" in text and "Study wall time (first trial start to last result): 444 s" in text
+
+
+def test_every_new_column_is_documented(claim_report):
+    from tests.test_analysis import undocumented
+
+    assert undocumented(*claim_report) == []
