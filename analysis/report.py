@@ -2,8 +2,9 @@
 
 After collection everything is computed from the tidy table (``evals.parquet``): the per-trial table
 is derived from it, and the statistics from the per-trial table. Files written (see the README, "What every report column means"):
-``evals.parquet``/``evals.csv`` (tidy), ``trials.csv``, ``summary.csv``, ``cells.csv``,
-``expected_best.csv``, ``aggregate.csv``, ``importance.csv``, ``tables.tex``, ``report.md`` and PNGs.
+``evals.parquet``/``evals.csv`` (tidy), ``trials.csv``, ``summary.csv``, ``claim.csv``, ``cells.csv``,
+``expected_best.csv``, ``aggregate.csv``, ``importance.csv``, ``tables.tex``, ``report.md`` and PNGs
+(``samples.png`` among them when the trials stored samples).
 """
 from __future__ import annotations
 
@@ -92,8 +93,8 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
         *basis_line(summary_df),
         "### Default versus its own tuned score", "",
         "Question: does a method reach its own tuned score at its published default, without tuning? "
-        f"\"Near\" means within 10% of the best grid cell (mean over seeds). Intervals are 95% bootstrap "
-        "intervals over seeds.", "",
+        f"\"Near\" means within 10% of the best grid cell (mean over seeds), measured against max(|tuned score|, "
+        "seed noise). Intervals are 95% bootstrap intervals over seeds.", "",
         *verdict_lines(summary_df, aggregate, design, n_envs=n_envs, lr_levels=lr_levels, lr_decades=lr_decades),
         *(["### Leave one seed out", "",
             "Each verdict above and each claim line recomputed on the same trials without one seed (every seed in "
@@ -110,8 +111,9 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
     if not summary_df.empty and summary_df["n_scored"].any():
         lines += [
             "## Default versus tuned", "",
-            "Score at the published default, best grid cell (tuned), one-shot gap = how much better the tuned "
-            "cell is, in the metric's units and as % of the tuned score; estimate [95% interval].", "",
+            "Score at the published default set, best grid cell (tuned), one-shot gap = how much better the tuned "
+            "cell is, in the metric's units and as % of max(|tuned score|, seed noise); estimate [95% interval].",
+            "",
             tables.markdown(tables.default_vs_tuned(summary_df)), "",
             "## Robustness over the grid", "",
             "Width: decades of learning rate whose mean score is within 10% of the best (contiguous around it). "
@@ -152,7 +154,7 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
         "IQM), percentile intervals; seeded, so the report is reproducible.",
         f"- Expected best versus budget: {ESTIMATOR}.",
         "", "Files: `evals.parquet`/`evals.csv` (tidy table: one row per trial and evaluation), `trials.csv`, "
-        "`summary.csv`, `cells.csv`, `expected_best.csv`, `aggregate.csv`, `importance.csv`, `tables.tex` "
+        "`summary.csv`, `claim.csv`, `cells.csv`, `expected_best.csv`, `aggregate.csv`, `importance.csv`, `tables.tex` "
         "(LaTeX); every column is described in the project README (\"What every report column means\").", "",
     ]
     return "\n".join(lines)

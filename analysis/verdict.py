@@ -91,7 +91,9 @@ def method_sentence(r: pd.Series, env_rows: pd.DataFrame) -> str:
     if kind not in ("no_score",):
         numbers = []
         if not pd.isna(r.get("default_score", math.nan)):
-            numbers.append(f"default lr {fmt(r['default_lr'])}: "
+            label = r.get("default_set")
+            label = f"default ({label})" if isinstance(label, str) and "," in label else f"default lr {fmt(r['default_lr'])}"
+            numbers.append(f"{label}: "
                            f"{with_ci(r['default_score'], r.get('default_score_lo'), r.get('default_score_hi'))}")
         numbers.append(f"tuned ({r.get('best_cell', '—')}): "
                        f"{with_ci(r['best_score'], r.get('best_score_lo'), r.get('best_score_hi'))}")
