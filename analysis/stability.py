@@ -53,7 +53,7 @@ def leave_one_seed_out(trials: pd.DataFrame, config_columns: list[str], defaults
     for s in seeds:
         kept = trials[trials["seed"] != s]
         study = cells_mod.build(kept, config_columns, defaults, n_boot=n_boot, seed=seed)
-        now = _classes(summarize(study), claim_table(study, defaults))
+        now = _classes(summarize(study, verdict_only=True), claim_table(study, defaults))
         for k, classes in full.items():
             for what, before in classes.items():
                 after = now.get(k, {}).get(what, "none")

@@ -130,7 +130,8 @@ def solver_caps(trials: pd.DataFrame) -> dict[str, float]:
     return {"solver_solves": float(solves), "solver_cap_share": float(hits / solves) if solves > 0 else NAN}
 
 
-def method_row(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
+def method_row(mc: MethodCells, study: StudyCells, verdict_only: bool = False) -> dict[str, Any]:
+    """``verdict_only``: stop after what the verdict's classification needs (leave-one-seed-out reruns)."""
     trials, scored = mc.trials, mc.scored
     status = trials["status"].value_counts()
     n_div = int(status.get("diverged", 0))
@@ -181,6 +182,8 @@ def method_row(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
             **dict(zip(("rel_gap_lo", "rel_gap_hi"), _interval(rel_reps, "max", ci_ok))),
         })
         row["default_near_best"] = bool(row["rel_gap"] <= TOLERANCE) if not math.isnan(scale) else gap == 0
+    if verdict_only:
+        return row
     scores = mc.cells["score"]
     row.update({"median_score": float(scores.median()),
                 "iqr_score": float(scores.quantile(0.75) - scores.quantile(0.25)),
@@ -245,9 +248,12 @@ def equal_compute(study: StudyCells, summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def summarize(study: StudyCells) -> pd.DataFrame:
-    """``summary.csv``: one row per method within each environment (columns in a stable order)."""
-    summary = pd.DataFrame([method_row(mc, study) for mc in study.methods])
+def summarize(study: StudyCells, *, verdict_only: bool = False) -> pd.DataFrame:
+    """``summary.csv``: one row per method within each environment (columns in a stable order).
+    ``verdict_only``: only the columns the verdict's classification reads, no ranks."""
+    summary = pd.DataFrame([method_row(mc, study, verdict_only) for mc in study.methods])
+    if verdict_only:
+        return summary
     if summary.empty:
         return summary
     for col in ("best_score", "default_score"):

@@ -64,7 +64,10 @@ def from_experiment(exp: Experiment) -> pd.DataFrame:
         index=False, name=None)}
     table["default_lr"] = [lrs[m] for m in zip(table["optimizer"], table["regularizer"])]
     table["default_lr"] = table["default_lr"].astype(float)
-    table["at_default"] = defaults.mask(table, swept_columns(table, config_cols)).to_numpy(bool)
+    # decided once per trial (the config is the same on every row of a trial), then spread to its rows
+    configs = trials[["key", *config_cols]]
+    at = defaults.mask(configs, swept_columns(configs, config_cols))
+    table["at_default"] = table["key"].map(dict(zip(configs["key"], at.to_numpy(bool)))).fillna(False).astype(bool)
     first = ["key", "status", *config_cols, "iteration", "eval_status", "score", "score_name", "score_mode",
              "best_score", "best_iteration", "protocol", "grad_calls", "wall_time_s", "default_lr", "at_default"]
     first = [c for c in dict.fromkeys(first) if c in table]
