@@ -117,6 +117,8 @@ def test_claim_against_adam_at_its_default_and_tuned(claim_report):
     line = verdict[first:].splitlines()[0]
     assert "**better**" in line and "**worse**" in line and "at 1 of 3 learning rates" in line
     assert "its own one-shot gap" in line
+    assert ("beats Adam at Adam's default in 2 of 2 same-regularizer pairing(s), and is at least as good as Adam "
+            "tuned (better, or no different) in 0 of 2." in verdict)
 
 
 def test_budgeted_study_is_compared_at_equal_compute(claim_report):
