@@ -14,8 +14,9 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from analysis.grid import (ENVIRONMENT, METHOD, SCORED, add_design_columns, at_default_lr,
-                           fill_nonfinite_scores, lr_axes, swept_columns)
+from analysis.defaults import Defaults, MethodDefault
+from analysis.grid import (ENVIRONMENT, METHOD, SCORED, add_design_columns, fill_nonfinite_scores, lr_axes,
+                           swept_columns)
 from analysis.stats_bootstrap import N_BOOT, Replicates, percentile_interval, stratified_resample
 
 
@@ -27,11 +28,17 @@ class MethodCells:
     regularizer: str
     mode: str  # "min": lower is better
     score_name: Optional[str]
-    default_lr: Optional[float]
-    trials: pd.DataFrame  # every expected trial of the method, any status
+    default: MethodDefault  # the published default set
+    trials: pd.DataFrame  # every expected trial of the method, any status (``at_default`` decided per trial)
     cells: pd.DataFrame  # one row per grid cell with at least one score
     values: list[np.ndarray] = field(default_factory=list)  # goodness of each cell's seeds
+    seeds: list[np.ndarray] = field(default_factory=list)  # the seed of each value, same order
+    keys: list[np.ndarray] = field(default_factory=list)  # the trial key of each value, same order
     reps: Optional[Replicates] = None
+
+    @property
+    def default_lr(self) -> Optional[float]:
+        return self.default.lr
 
     @property
     def method(self) -> str:
@@ -63,6 +70,21 @@ class StudyCells:
     lr_axes: list[str]  # [], ["lr_eff"] or ["lr_g_eff", "lr_d_eff"]
     n_boot: int
     n_imputed: int  # scored trials whose non-finite score was replaced by the worst one
+    noise: dict = field(default_factory=dict)  # environment -> seed noise (see seed_noise)
+
+
+def seed_noise(methods: list[MethodCells]) -> dict[tuple, float]:
+    """Per environment, the typical spread between seeds: the median over every method's cells with
+    two or more seeds and none diverged of the standard deviation over seeds (NaN with no such cell).
+    Differences smaller than this are not resolved by the study; it is the floor of the scale that
+    relative gaps and near-best tolerances are measured against."""
+    sds: dict[tuple, list[float]] = {}
+    for mc in methods:
+        if mc.cells.empty:
+            continue
+        ok = mc.cells[(mc.cells["n_seeds"] >= 2) & (mc.cells["n_diverged"] == 0)]
+        sds.setdefault(mc.env, []).extend(ok["sd"].dropna().astype(float).tolist())
+    return {env: float(np.median(v)) if v else float("nan") for env, v in sds.items()}
 
 
 def cell_labels(cells: pd.DataFrame, swept: list[str]) -> list[str]:
@@ -74,19 +96,19 @@ def cell_labels(cells: pd.DataFrame, swept: list[str]) -> list[str]:
     return [", ".join(parts) for parts in zip(*columns)]
 
 
-def _method_cells(group: pd.DataFrame, swept: list[str], default_lr, n_boot: int, rng) -> MethodCells:
+def _method_cells(group: pd.DataFrame, swept: list[str], default: MethodDefault, n_boot: int, rng) -> MethodCells:
     scored = group[group["status"].isin(SCORED)]
     first = group.iloc[0]
     mode_values = scored["score_mode"].dropna() if "score_mode" in scored else pd.Series(dtype=object)
     names = scored["score_name"].dropna() if "score_name" in scored else pd.Series(dtype=object)
     mc = MethodCells(env=tuple(first[ENVIRONMENT]), optimizer=first["optimizer"], regularizer=first["regularizer"],
                      mode=mode_values.iloc[0] if len(mode_values) else "min",
-                     score_name=names.iloc[0] if len(names) else None, default_lr=default_lr,
+                     score_name=names.iloc[0] if len(names) else None, default=default,
                      trials=group, cells=pd.DataFrame())
     if scored.empty:
         return mc
     by = swept or ["_cell"]
-    frame = scored.assign(_cell=0, _default=at_default_lr(scored, default_lr),
+    frame = scored.assign(_cell=0, _default=scored["at_default"].fillna(False).astype(bool),
                           _diverged=scored["status"] == "diverged")
     grouped = frame.groupby(by, dropna=False, sort=True)
     cells = grouped.agg(good=("good", "mean"), score=("final_score", "mean"), sd=("final_score", "std"),
@@ -98,7 +120,11 @@ def _method_cells(group: pd.DataFrame, swept: list[str], default_lr, n_boot: int
     # group numbers follow the agg's (sorted) row order; split the goodness values by them
     number = grouped.ngroup().to_numpy()
     order = np.argsort(number, kind="stable")
-    mc.values = np.split(frame["good"].to_numpy(float)[order], np.cumsum(np.bincount(number))[:-1])
+    cuts = np.cumsum(np.bincount(number))[:-1]
+    mc.values = np.split(frame["good"].to_numpy(float)[order], cuts)
+    seeds = frame["seed"].to_numpy() if "seed" in frame else np.zeros(len(frame), dtype=int)
+    mc.seeds = np.split(seeds[order], cuts)
+    mc.keys = np.split(frame["key"].to_numpy()[order], cuts)
     mc.reps = stratified_resample(mc.values, n_boot, rng)
     lo, hi = percentile_interval(mc.rep_means())
     # back to the metric's units: for "min" the sign flip swaps the interval's ends
@@ -106,17 +132,22 @@ def _method_cells(group: pd.DataFrame, swept: list[str], default_lr, n_boot: int
     return mc
 
 
-def build(trials: pd.DataFrame, config_columns: list[str], default_lrs: dict[str, Optional[float]], *,
+def build(trials: pd.DataFrame, config_columns: list[str], defaults: Defaults, *,
           n_boot: int = N_BOOT, seed: int = 0) -> StudyCells:
-    """Group the per-trial table into method blocks with seeded bootstrap replicates."""
+    """Group the per-trial table into method blocks with seeded bootstrap replicates. A trial's
+    ``at_default`` column (``trials.csv``) says whether it trains at its method's default set; when
+    it is missing it is decided here from ``defaults``."""
     swept = swept_columns(trials, config_columns)
+    if "at_default" not in trials:
+        trials = trials.assign(at_default=defaults.mask(trials, swept).to_numpy(bool))
     design, n_imputed = fill_nonfinite_scores(add_design_columns(trials))
     axes = lr_axes(design[design["status"].isin(SCORED)]) if design["status"].isin(SCORED).any() else []
     methods = []
     for i, (_, group) in enumerate(design.groupby(ENVIRONMENT + METHOD, sort=True)):
         rng = np.random.default_rng([seed, i])  # one stream per block: results do not depend on order
-        methods.append(_method_cells(group, swept, default_lrs.get(group["optimizer"].iloc[0]), n_boot, rng))
-    return StudyCells(methods, design, swept, axes, n_boot, n_imputed)
+        default = defaults.method(group["optimizer"].iloc[0], group["regularizer"].iloc[0])
+        methods.append(_method_cells(group, swept, default, n_boot, rng))
+    return StudyCells(methods, design, swept, axes, n_boot, n_imputed, seed_noise(methods))
 
 
 def cells_table(study: StudyCells) -> pd.DataFrame:

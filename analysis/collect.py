@@ -23,8 +23,9 @@ import pandas as pd
 from analysis.keys import config_key
 
 MANIFEST = "ganstudy.json"
-RAY_COLUMNS = ("timestamp", "checkpoint_dir_name", "should_checkpoint", "done", "training_iteration",
-               "trial_id", "date", "time_this_iter_s", "time_total_s", "pid", "hostname", "node_ip",
+# Ray's bookkeeping, dropped; kept are ``timestamp``, ``time_this_iter_s``, ``time_total_s`` (where the
+# hours went) and ``checkpoint_dir_name`` (where a final record's ``samples_file`` lies)
+RAY_COLUMNS = ("should_checkpoint", "done", "training_iteration", "trial_id", "date", "pid", "hostname", "node_ip",
                "config", "time_since_restore", "iterations_since_restore")
 
 
@@ -179,6 +180,9 @@ def _trial_row(key: str, config: dict[str, Any], attempt) -> dict[str, Any]:
     row["iterations_done"] = _value(last, "iteration") or 0  # `iterations` is the planned length
     for name in ("wall_time_s", "grad_calls", "score_name", "score_mode", "protocol", "best_iteration"):
         row[name] = _value(last, name)
+    for name in ("solver_solves", "solver_cap_hits"):
+        if name in last:
+            row[name] = _value(last, name)
     row["final_score"] = _value(last, "score") if status in ("ok", "diverged") else None
     row["best_score"] = _value(last, "best_score") if status in ("ok", "diverged") else None
     for metric in _metric_keys(last):
@@ -188,7 +192,8 @@ def _trial_row(key: str, config: dict[str, Any], attempt) -> dict[str, Any]:
 
 
 _SKIP = {"score", "best_score", "best_iteration", "iteration", "status", "finished", "grad_calls",
-         "wall_time_s", "score_name", "score_mode", "protocol", "d_loss", "g_loss"}
+         "wall_time_s", "score_name", "score_mode", "protocol", "d_loss", "g_loss", "budget_fraction",
+         "solver_solves", "solver_cap_hits", "timestamp", "time_this_iter_s", "time_total_s"}
 
 
 def _metric_keys(record: dict[str, Any]) -> list[str]:

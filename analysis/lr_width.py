@@ -12,6 +12,9 @@ grid points that contains the best one, so a lucky isolated point far away does 
 4-connected component containing the best cell. We report the log10 span of
 the region along each axis and the fraction of grid cells it covers.
 All functions work on goodness (higher is better) and are vectorised over bootstrap replicates.
+``floor`` (the environment's seed noise, :func:`analysis.cells.seed_noise`) bounds the tolerance's
+scale from below: near-best is within ``tol * max(|best|, floor)``, so a score whose best is near 0
+(the unbiased energy distance) does not make every other point "far".
 """
 from __future__ import annotations
 
@@ -19,21 +22,23 @@ import numpy as np
 from analysis.grid import TOLERANCE
 
 
-def near_best(good: np.ndarray, tol: float = TOLERANCE, axis=-1) -> np.ndarray:
-    """Mask of entries within ``tol`` (relative) of the best entry along ``axis``; NaN never qualifies."""
+def near_best(good: np.ndarray, tol: float = TOLERANCE, axis=-1, floor: float = 0.0) -> np.ndarray:
+    """Mask of entries within ``tol`` (relative to ``max(|best|, floor)``) of the best entry along
+    ``axis``; NaN never qualifies."""
+    floor = 0.0 if floor is None or np.isnan(floor) else floor
     with np.errstate(invalid="ignore"):
         best = np.nanmax(np.where(np.isnan(good), -np.inf, good), axis=axis, keepdims=True)
-        return good >= best - tol * np.abs(best)
+        return good >= best - tol * np.maximum(np.abs(best), floor)
 
 
-def width_1d(lrs: np.ndarray, profile: np.ndarray, tol: float = TOLERANCE) -> np.ndarray:
+def width_1d(lrs: np.ndarray, profile: np.ndarray, tol: float = TOLERANCE, floor: float = 0.0) -> np.ndarray:
     """Width in decades for each row of ``profile`` (..., L); ``lrs`` (L,) sorted ascending."""
     profile = np.atleast_2d(profile)
     logs = np.log10(np.asarray(lrs, dtype=float))
     valid = ~np.isnan(profile).all(axis=1)
     filled = np.where(np.isnan(profile), -np.inf, profile)
     best = filled.argmax(axis=1)
-    ok = near_best(profile, tol, axis=1)
+    ok = near_best(profile, tol, axis=1, floor=floor)
     idx = np.arange(profile.shape[1])[None, :]
     # nearest non-qualifying point on each side of the best one bounds the contiguous run
     left = np.where(~ok & (idx < best[:, None]), idx, -1).max(axis=1) + 1
@@ -42,7 +47,7 @@ def width_1d(lrs: np.ndarray, profile: np.ndarray, tol: float = TOLERANCE) -> np
     return np.where(valid, width, np.nan)
 
 
-def region_2d(lr_g: np.ndarray, lr_d: np.ndarray, grid: np.ndarray, tol: float = TOLERANCE):
+def region_2d(lr_g: np.ndarray, lr_d: np.ndarray, grid: np.ndarray, tol: float = TOLERANCE, floor: float = 0.0):
     """(width_g, width_d, fraction) of the near-best region of a (G, D) grid of goodness, or of each
     grid in a (B, G, D) stack. Missing cells (NaN) are never near-best. The 4-connected component of
     the best cell is grown by repeated dilation, vectorised over the stack (the same component
@@ -52,7 +57,7 @@ def region_2d(lr_g: np.ndarray, lr_d: np.ndarray, grid: np.ndarray, tol: float =
     log_g, log_d = np.log10(np.asarray(lr_g, float)), np.log10(np.asarray(lr_d, float))
     flat = stack.reshape(n, -1)
     valid = ~np.isnan(flat).all(axis=1)
-    ok = near_best(flat, tol, axis=1).reshape(stack.shape)
+    ok = near_best(flat, tol, axis=1, floor=floor).reshape(stack.shape)
     region = np.zeros_like(ok)
     best = np.where(np.isnan(flat), -np.inf, flat).argmax(axis=1)
     region.reshape(n, -1)[np.arange(n), best] = True

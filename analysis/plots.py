@@ -125,7 +125,7 @@ def score_vs_lr(cells: pd.DataFrame, trials: pd.DataFrame, path: Path, axis: str
     return _save(fig, path)
 
 
-def lr_heatmaps(cells: pd.DataFrame, path: Path) -> Optional[Path]:
+def lr_heatmaps(cells: pd.DataFrame, path: Path, floors: Optional[dict] = None) -> Optional[Path]:
     """lr_G x lr_D heatmaps of the mean score over seeds, one per method and environment. Red x: a seed
     diverged in that cell (bigger when more did); white box: near-best cells (within 10%); star: default.
     Drawn with pcolormesh and markers rather than per-cell text, so 20 panels of 10 x 10 take a second."""
@@ -145,7 +145,8 @@ def lr_heatmaps(cells: pd.DataFrame, path: Path) -> Optional[Path]:
         default = pivot("at_default", "any").fillna(False).astype(bool).to_numpy()
         mode = sub["mode"].iloc[0]
         values = grid.to_numpy(float)
-        near = near_best((values if mode == "max" else -values).ravel(), axis=0).reshape(values.shape)
+        near = near_best((values if mode == "max" else -values).ravel(), axis=0,
+                         floor=(floors or {}).get(env, 0.0)).reshape(values.shape)
         # a wide positive range is coloured by log10 on a linear colour bar (a LogNorm colour bar's
         # mathtext ticks would cost more than the rest of the figure)
         logged = np.nanmin(values) > 0 and np.nanmax(values) > 20 * np.nanmin(values)
@@ -221,8 +222,10 @@ def arch_distributions(trials: pd.DataFrame, path: Path) -> Optional[Path]:
     return _save(fig, path)
 
 
-def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], path: Path) -> Optional[Path]:
-    """Score during training of selected trials: each method's default cell and its tuned best cell."""
+def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], path: Path,
+                    x: str = "iteration") -> Optional[Path]:
+    """Score during training of selected trials: each method's default cell and its tuned best cell,
+    against ``x`` (``iteration``, or ``grad_calls`` for a study at equal compute)."""
     if table.empty or "score" not in table or cells.empty:
         return None
     sns.set_theme(style="whitegrid", context="notebook")
@@ -245,12 +248,12 @@ def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], 
     for ax, (env, method) in zip(axes.ravel(), panels):
         sub = rows[(rows["environment"] == env) & (rows["method"] == method)]
         for (key, role), trial in sub.groupby(["key", "role"]):
-            ax.plot(trial["iteration"].astype(float), trial["score"], color=colours[role], lw=1, alpha=0.8)
+            ax.plot(trial[x].astype(float), trial["score"], color=colours[role], lw=1, alpha=0.8)
             if (trial["status"] == "diverged").any():
                 last = trial.iloc[-1]
-                ax.scatter([float(last["iteration"])], [last["score"]], **DIVERGED)
+                ax.scatter([float(last[x])], [last["score"]], **DIVERGED)
         _maybe_log_y(ax, sub["score"])
-        ax.set(title=f"{method}\n{env}", xlabel="iteration", ylabel="score")
+        ax.set(title=f"{method}\n{env}", xlabel="gradient calls" if x == "grad_calls" else x, ylabel="score")
     _suptitle(fig, "Training curves: published-default cell (blue) and tuned best cell (orange), every seed")
     return _save(fig, path)
 

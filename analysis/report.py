@@ -2,8 +2,9 @@
 
 After collection everything is computed from the tidy table (``evals.parquet``): the per-trial table
 is derived from it, and the statistics from the per-trial table. Files written (see the README, "What every report column means"):
-``evals.parquet``/``evals.csv`` (tidy), ``trials.csv``, ``summary.csv``, ``cells.csv``,
-``expected_best.csv``, ``aggregate.csv``, ``importance.csv``, ``tables.tex``, ``report.md`` and PNGs.
+``evals.parquet``/``evals.csv`` (tidy), ``trials.csv``, ``summary.csv``, ``claim.csv``, ``cells.csv``,
+``expected_best.csv``, ``aggregate.csv``, ``importance.csv``, ``tables.tex``, ``report.md`` and PNGs
+(``samples.png`` among them when the trials stored samples).
 """
 from __future__ import annotations
 
@@ -13,22 +14,25 @@ from typing import Optional
 import pandas as pd
 
 from analysis import cells as cells_mod
-from analysis import collect, plots, tables, tidy
+from analysis import collect, compute, convergence, plots, samples, stability, tables, tidy
 from analysis.atomic import write_atomic, write_text
+from analysis.claim import add_to_summary, claim_table
+from analysis.defaults import Defaults
 from analysis.expected_max import ESTIMATOR
 from analysis.grid import ENVIRONMENT
 from analysis.importance import importance_table
 from analysis.sensitivity import aggregate as aggregate_table
 from analysis.stats_bootstrap import N_BOOT
 from analysis.summary import expected_best_table, summarize
-from analysis.verdict import lr_grid, missing_lines, thin_evidence, verdict_lines
+from analysis.verdict import basis_line, lr_grid, missing_lines, thin_evidence, verdict_lines
+from analysis.verdict_claim import claim_lines
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> Path:
     return write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
-def _figures(table, study, cells_df, curves, aggregate, out: Path) -> list[tuple[Path, str]]:
+def _figures(table, study, cells_df, curves, aggregate, out: Path, chosen=()) -> list[tuple[Path, str]]:
     figures: list[tuple[Path, str]] = []
     add = lambda path, caption: figures.append((path, caption)) if path else None  # noqa: E731
     if cells_df.empty:
@@ -38,9 +42,14 @@ def _figures(table, study, cells_df, curves, aggregate, out: Path) -> list[tuple
             "Score versus learning rate per method: mean over seeds with its 95% bootstrap interval, seeds as "
             "dots, diverged trials as red x, the published default as a star.")
     elif len(study.lr_axes) == 2:
-        add(plots.lr_heatmaps(cells_df, out / "lr_heatmaps.png"),
+        floors = {" / ".join(map(str, env)): noise for env, noise in study.noise.items()}
+        add(plots.lr_heatmaps(cells_df, out / "lr_heatmaps.png", floors),
             "Mean score over lr_G x lr_D per method; cells where seeds diverged are marked in red, near-best "
             "cells (within 10%) are boxed, the default is starred.")
+    add(samples.samples_figure(list(chosen), out / "samples.png"),
+        "Generated samples of each method at its published default cell (left) and its tuned cell (right), one "
+        "seed (the same for all where possible): 2-D points (first 1,000) over the data points (grey), or the "
+        "stored 8x8 image grid.")
     if not curves.empty:
         add(plots.expected_best(curves, out / "expected_best.png"),
             "Expected best score after n random-search trials versus n, gradient calls and wall time "
@@ -50,8 +59,12 @@ def _figures(table, study, cells_df, curves, aggregate, out: Path) -> list[tuple
         "with 95% stratified-bootstrap intervals.")
     add(plots.arch_distributions(study.trials, out / "arch_distributions.png"),
         "Distribution of each method's score over the grid, per architecture.")
-    add(plots.training_curves(table, cells_df, study.swept, out / "training_curves.png"),
-        "Training curves of each method's published-default cell and tuned best cell, every seed.")
+    at_budget = compute.budgeted(study.trials)
+    add(plots.training_curves(table, cells_df, study.swept, out / "training_curves.png",
+                              x="grad_calls" if at_budget else "iteration"),
+        "Training curves of each method's published-default cell and tuned best cell, every seed, against "
+        + ("gradient calls (equal compute: every trial ends at the same budget)." if at_budget
+           else "iterations (equal iterations: methods differ in gradient calls per iteration)."))
     return figures
 
 
@@ -64,7 +77,9 @@ def _prior(trials: pd.DataFrame, swept: list[str]) -> str:
 
 
 def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary_df: pd.DataFrame,
-           aggregate: pd.DataFrame, importance: pd.DataFrame, figures) -> str:
+           aggregate: pd.DataFrame, importance: pd.DataFrame, figures, claim: pd.DataFrame,
+           competitive_said: bool = True, figure_notes: tuple = (), conv: pd.DataFrame = pd.DataFrame(),
+           stab: pd.DataFrame = pd.DataFrame(), hours: Optional[dict] = None) -> str:
     n_envs = trials[ENVIRONMENT].drop_duplicates().shape[0]
     lr_levels, lr_decades = lr_grid(study.trials, study.lr_axes)
     design = study.trials
@@ -74,12 +89,20 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
     lines = [
         f"# GAN robustness study: {exp_name}", "", (description or "").strip(), "",
         "## Verdict", "",
-        "Question: does a method reach its tuned score at its published default learning rate, without tuning? "
-        f"\"Near\" means within 10% of the best grid cell (mean over seeds). Intervals are 95% bootstrap "
-        "intervals over seeds.", "",
+        *(claim_lines(claim, summary_df, n_envs, competitive_said) if not summary_df.empty else []),
+        *basis_line(summary_df),
+        "### Default versus its own tuned score", "",
+        "Question: does a method reach its own tuned score at its published default, without tuning? "
+        f"\"Near\" means within 10% of the best grid cell (mean over seeds), measured against max(|tuned score|, "
+        "seed noise). Intervals are 95% bootstrap intervals over seeds.", "",
         *verdict_lines(summary_df, aggregate, design, n_envs=n_envs, lr_levels=lr_levels, lr_decades=lr_decades),
+        *(["### Leave one seed out", "",
+            "Each verdict above and each claim line recomputed on the same trials without one seed (every seed in "
+            "turn, no new training): does any single seed decide it?", "",
+            tables.markdown(stability.view(stab, summary_df)), ""] if not stab.empty else []),
         "### Where the evidence is thin", "",
-        *thin_evidence(summary_df, design, n_envs, lr_levels, lr_decades, study.n_imputed), "",
+        *thin_evidence(summary_df, design, n_envs, lr_levels, lr_decades, study.n_imputed),
+        *convergence.thin_line(conv), *stability.lines(stab), "",
         "### What is missing", "",
         *missing_lines(design, summary_df), "",
     ]
@@ -88,8 +111,9 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
     if not summary_df.empty and summary_df["n_scored"].any():
         lines += [
             "## Default versus tuned", "",
-            "Score at the published default, best grid cell (tuned), one-shot gap = how much better the tuned "
-            "cell is, in the metric's units and as % of the tuned score; estimate [95% interval].", "",
+            "Score at the published default set, best grid cell (tuned), one-shot gap = how much better the tuned "
+            "cell is, in the metric's units and as % of max(|tuned score|, seed noise); estimate [95% interval].",
+            "",
             tables.markdown(tables.default_vs_tuned(summary_df)), "",
             "## Robustness over the grid", "",
             "Width: decades of learning rate whose mean score is within 10% of the best (contiguous around it). "
@@ -97,6 +121,11 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
             "the mean over the grid; trials to near-best: random-search trials until the expected best is within "
             f"10% of the tuned score ({ESTIMATOR}).", "",
             tables.markdown(tables.robustness(summary_df)), "",
+            "## Have the curves flattened?", "",
+            "Each method's tuned cell: mean score over seeds at the evaluation nearest 75% of the run (budget "
+            "fraction, or iterations) against the end; relative change = (end - there) / max(|tuned score|, seed "
+            "noise). Under 5%: flattened.", "",
+            tables.markdown(convergence.view(conv)), "",
             "## Across environments", "",
             "Scores normalised per environment by the 5th and 95th percentiles of all its trials (Adkins et al. "
             "2024), IQM over runs with stratified-bootstrap intervals (Agarwal et al. 2021), Phi = mean over "
@@ -107,9 +136,10 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
             "variances it divides: a method with a tiny total variance is robust whatever the fractions say.", "",
             tables.markdown(tables.importance_view(importance)), "",
         ]
-    lines += ["## Figures", ""]
+    lines += ["## Figures", "", *[f"{n}\n" for n in figure_notes if n]]
     for path, caption in figures:
         lines += [f"![{path.stem}]({path.name})", "", f"*{caption}*", ""]
+    lines += ["## Where the hours went", "", *compute.hours_lines(hours or {}), ""]
     lines += [
         "## Protocol", "",
         f"- Score of record: {', '.join(f'`{s}`' for s in scores) or '—'} "
@@ -124,7 +154,7 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
         "IQM), percentile intervals; seeded, so the report is reproducible.",
         f"- Expected best versus budget: {ESTIMATOR}.",
         "", "Files: `evals.parquet`/`evals.csv` (tidy table: one row per trial and evaluation), `trials.csv`, "
-        "`summary.csv`, `cells.csv`, `expected_best.csv`, `aggregate.csv`, `importance.csv`, `tables.tex` "
+        "`summary.csv`, `claim.csv`, `cells.csv`, `expected_best.csv`, `aggregate.csv`, `importance.csv`, `tables.tex` "
         "(LaTeX); every column is described in the project README (\"What every report column means\").", "",
     ]
     return "\n".join(lines)
@@ -155,11 +185,14 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     table = tidy.from_experiment(exp)  # from here on, only this table
     tidy.write(table, out)
     trials = tidy.trials_table(table, config_columns)
-    defaults = table.drop_duplicates("optimizer").set_index("optimizer")["default_lr"]
-    defaults = {k: (None if pd.isna(v) else float(v)) for k, v in defaults.items()}
-
+    defaults = Defaults.from_manifest(exp.manifest)
     study = cells_mod.build(trials, config_columns, defaults, n_boot=n_boot, seed=seed)
-    summary_df = summarize(study)
+    claim = claim_table(study, defaults)
+    conv = convergence.convergence_table(study, table)
+    summary_df = convergence.add_to_summary(add_to_summary(summarize(study), claim), conv)
+    stab = stability.leave_one_seed_out(trials, config_columns, defaults, summary_df, claim, n_boot=n_boot, seed=seed)
+    if not summary_df.empty and not stab.empty:
+        summary_df = summary_df.merge(stab, on=stability.KEY, how="left")
     cells_df = cells_mod.cells_table(study)
     curves = expected_best_table(study)
     aggregate = aggregate_table(study, seed=seed)
@@ -167,6 +200,7 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
 
     _csv(trials, out / "trials.csv")
     _csv(summary_df, out / "summary.csv")
+    _csv(claim, out / "claim.csv")
     _csv(cells_df, out / "cells.csv")
     _csv(curves, out / "expected_best.csv")
     _csv(aggregate, out / "aggregate.csv")
@@ -174,9 +208,13 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     if not summary_df.empty and summary_df["n_scored"].any():
         write_latex(summary_df, aggregate, importance, out / "tables.tex")
 
-    figures = _figures(table, study, cells_df, curves, aggregate, out)
+    files = samples.sample_files(exp.path, table, dict(zip(exp.trials["key"], exp.trials["trial_dir"])))
+    chosen = samples.panels(study, files)
+    figures = _figures(table, study, cells_df, curves, aggregate, out, chosen)
     spec = exp.manifest.get("spec", {})
     write_text(out / "report.md", render(spec.get("name", exp.path.name), spec.get("description", ""), trials,
-                                         study, summary_df, aggregate, importance, figures))
+                                         study, summary_df, aggregate, importance, figures, claim,
+                                         defaults.competitive()[1], (samples.missing_line(chosen),), conv, stab,
+                                         compute.hours(table)))
     return out
 

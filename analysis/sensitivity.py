@@ -20,7 +20,9 @@ Phi (Adkins et al. 2024): with Gamma(e, h) the mean over seeds of cell h in envi
     Phi = mean_e max_h Gamma(e, h) - max_h mean_e Gamma(e, h)   (>= 0)
 
 per-environment tuning minus the best single setting for all environments. Computed over the cells
-that every environment of the method shares; undefined with fewer than two environments. Its interval
+that every environment of the method shares; *not measurable* (NaN, never 0) with fewer than two
+environments or fewer than two shared cells (with one cell both terms are that cell's mean, so the
+difference is 0 by construction, not because the method is insensitive). Its interval
 resamples seeds within every cell and environment. (The companion measure d(omega), the number of
 hyperparameters needing per-environment tuning, is not computed: it needs several swept
 hyperparameters per method.)
@@ -72,8 +74,8 @@ def _runs(mc: MethodCells, which: str) -> np.ndarray | None:
 def phi(blocks: list[MethodCells], norms: dict) -> dict[str, Any]:
     """Adkins' Phi for one method over its environments, with a bootstrap interval."""
     shared = set.intersection(*(set(mc.cells["cell"]) for mc in blocks))
-    if len(blocks) < 2 or not shared:
-        return {"phi": NAN, "phi_lo": NAN, "phi_hi": NAN}
+    if len(blocks) < 2 or len(shared) < 2:
+        return {"phi": NAN, "phi_lo": NAN, "phi_hi": NAN, "phi_cells": len(shared) if len(blocks) >= 2 else 0}
     order = sorted(shared)
     gammas, reps = [], []
     for mc in blocks:

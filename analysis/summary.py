@@ -3,10 +3,12 @@
 Definitions (goodness g = score, or -score when lower is better; cell mean = mean over seeds):
 - ``best_score``: the best cell mean over the grid ("tuned"); its interval re-selects the best cell in
   every bootstrap replicate.
-- ``default_score``: the mean over seeds of the cell(s) at the optimizer's published default learning
-  rate (both players); averaged over any other swept setting.
+- ``default_score``: the mean over seeds of the cell at the method's published default *set* (every
+  swept setting it reads at its default, :mod:`analysis.defaults`); with an older manifest (learning
+  rate only) the cells at the default learning rate, averaged over any other swept setting.
 - ``one_shot_gap`` = g(best) - g(default) >= 0 in the metric's units: what tuning the grid bought
-  over using the default ("default minus tuned" for lower-is-better scores). ``rel_gap`` = gap / |best|.
+  over using the default ("default minus tuned" for lower-is-better scores). ``rel_gap`` = gap /
+  ``rel_gap_scale``, the scale being ``max(|best|, seed noise)`` (:func:`gap_scale`).
 - ``divergence_rate``: diverged / scored trials with a Wilson 95% interval; diverged trials stay in
   every other statistic with their worst-case score.
 - ``lr_width``: see :mod:`analysis.lr_width`. ``expected_best_1``, ``trials_to_near_best``: see
@@ -23,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from analysis import expected_max as em
+from analysis.compute import basis
 from analysis.cells import MethodCells, StudyCells
-from analysis.grid import ENVIRONMENT, TOLERANCE, at_default_lr, from_good
+from analysis.grid import ENVIRONMENT, TOLERANCE, from_good
 from analysis.lr_width import region_2d, width_1d
 from analysis.stats_bootstrap import percentile_interval, wilson_interval
 
@@ -56,7 +59,7 @@ def _profile(matrix_good: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.where(present, out, np.nan)
 
 
-def lr_robustness(mc: MethodCells, axes: list[str], ci_ok: bool) -> dict[str, Any]:
+def lr_robustness(mc: MethodCells, axes: list[str], ci_ok: bool, floor: float = 0.0) -> dict[str, Any]:
     """Width of the near-best learning-rate range (1-D) or region (2-D), with bootstrap intervals."""
     if not axes or mc.cells.empty:
         return {}
@@ -64,8 +67,8 @@ def lr_robustness(mc: MethodCells, axes: list[str], ci_ok: bool) -> dict[str, An
     if len(axes) == 1:
         levels = np.sort(mc.cells[axes[0]].unique())
         a = _averaging(mc.cells[axes[0]], levels)
-        point = float(width_1d(levels, _profile(mc.good, a))[0])
-        lo, hi = _interval(width_1d(levels, _profile(reps, a)), "max", ci_ok)
+        point = float(width_1d(levels, _profile(mc.good, a), floor=floor)[0])
+        lo, hi = _interval(width_1d(levels, _profile(reps, a), floor=floor), "max", ci_ok)
         return {"lr_width": point, "lr_width_lo": lo, "lr_width_hi": hi,
                 "lr_grid_width": float(np.log10(levels.max() / levels.min()))}
     g_levels, d_levels = np.sort(mc.cells[axes[0]].unique()), np.sort(mc.cells[axes[1]].unique())
@@ -74,8 +77,8 @@ def lr_robustness(mc: MethodCells, axes: list[str], ci_ok: bool) -> dict[str, An
                      + np.searchsorted(d_levels, mc.cells[axes[1]]))
     a = _averaging(code, np.arange(len(g_levels) * len(d_levels)))
     shape = (len(g_levels), len(d_levels))
-    point = region_2d(g_levels, d_levels, _profile(mc.good, a).reshape(shape))
-    stack = region_2d(g_levels, d_levels, _profile(reps, a).reshape((-1, *shape)))
+    point = region_2d(g_levels, d_levels, _profile(mc.good, a).reshape(shape), floor=floor)
+    stack = region_2d(g_levels, d_levels, _profile(reps, a).reshape((-1, *shape)), floor=floor)
     row = {"lr_g_grid_width": float(np.log10(g_levels.max() / g_levels.min())),
            "lr_d_grid_width": float(np.log10(d_levels.max() / d_levels.min()))}
     for j, name in enumerate(("lr_g_width", "lr_d_width", "lr_region_fraction")):
@@ -106,7 +109,29 @@ def expected_best_curve(mc: MethodCells, ci_ok: bool) -> pd.DataFrame:
         "score_name": mc.score_name, "mode": mc.mode})
 
 
-def method_row(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
+def gap_scale(best_good: float, noise: float) -> tuple[float, str]:
+    """The scale relative gaps are measured against: ``max(|tuned score|, seed noise)``. A score whose
+    optimum is 0 and whose estimate is unbiased (the energy distance's U-statistic) can have a tuned
+    score near 0 or below it; dividing by it would make any gap look enormous, or flip its sign. Below
+    the seed noise the tuned score is indistinguishable from 0, so the noise is the scale there."""
+    best = abs(best_good)
+    if not math.isnan(noise) and noise > best:
+        return noise, "seed_noise"
+    return (best, "tuned_score") if best > 0 else (NAN, "none")
+
+
+def solver_caps(trials: pd.DataFrame) -> dict[str, float]:
+    """Linear solves of a competitive optimizer (summed over the trials' last records, any status) and the
+    share that stopped at the iteration cap ``cg_max_iter`` rather than at the tolerance."""
+    if "solver_solves" not in trials:
+        return {}
+    solves = pd.to_numeric(trials["solver_solves"], errors="coerce").sum()
+    hits = pd.to_numeric(trials.get("solver_cap_hits"), errors="coerce").sum()
+    return {"solver_solves": float(solves), "solver_cap_share": float(hits / solves) if solves > 0 else NAN}
+
+
+def method_row(mc: MethodCells, study: StudyCells, verdict_only: bool = False) -> dict[str, Any]:
+    """``verdict_only``: stop after what the verdict's classification needs (leave-one-seed-out reruns)."""
     trials, scored = mc.trials, mc.scored
     status = trials["status"].value_counts()
     n_div = int(status.get("diverged", 0))
@@ -121,11 +146,14 @@ def method_row(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
         "divergence_rate": n_div / len(scored) if len(scored) else NAN,
     }
     row["divergence_rate_lo"], row["divergence_rate_hi"] = wilson_interval(n_div, len(scored))
+    row.update(solver_caps(trials))
     row["default_lr"] = mc.default_lr
-    row["default_in_grid"] = bool(at_default_lr(trials, mc.default_lr).any())  # whatever the trials' status
+    row["default_set"] = mc.default.text()
+    row["default_in_grid"] = bool(trials["at_default"].fillna(False).astype(bool).any())  # whatever the status
     if scored.empty:
         return row
     ci_ok = mc.min_seeds >= 2
+    noise = study.noise.get(mc.env, NAN)
     good, reps = mc.good, mc.rep_means()
     b = int(np.argmax(good))
     best_reps = reps.max(axis=1)
@@ -140,28 +168,33 @@ def method_row(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
         d_good, d_reps = float(good[default].mean()), reps[:, default].mean(axis=1)
         d_ok = int(mc.cells.loc[default, "n_seeds"].min()) >= 2
         gap, gap_reps = good[b] - d_good, best_reps - d_reps
-        scale = abs(good[b]) if good[b] != 0 else NAN
+        scale, basis = gap_scale(good[b], noise)
+        scale_reps = np.maximum(np.abs(best_reps), 0.0 if math.isnan(noise) else noise)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel_reps = np.where(scale_reps > 0, gap_reps / scale_reps, np.nan)
         row.update({
             "default_score": from_good(d_good, mc.mode),
             **dict(zip(("default_score_lo", "default_score_hi"), _interval(d_reps, mc.mode, d_ok))),
             "default_seeds": int(mc.cells.loc[default, "n_seeds"].sum()),
             "one_shot_gap": float(gap),
             **dict(zip(("one_shot_gap_lo", "one_shot_gap_hi"), _interval(gap_reps, "max", ci_ok))),
-            "rel_gap": gap / scale,
-            **dict(zip(("rel_gap_lo", "rel_gap_hi"),
-                       _interval(gap_reps / np.abs(best_reps), "max", ci_ok))),
+            "rel_gap": gap / scale, "rel_gap_scale": scale, "rel_gap_basis": basis,
+            **dict(zip(("rel_gap_lo", "rel_gap_hi"), _interval(rel_reps, "max", ci_ok))),
         })
         row["default_near_best"] = bool(row["rel_gap"] <= TOLERANCE) if not math.isnan(scale) else gap == 0
+    if verdict_only:
+        return row
     scores = mc.cells["score"]
     row.update({"median_score": float(scores.median()),
                 "iqr_score": float(scores.quantile(0.75) - scores.quantile(0.25)),
                 "worst_cell_score": float(scores.max() if mc.mode == "min" else scores.min())})
-    row.update(lr_robustness(mc, study.lr_axes, ci_ok))
+    row.update(lr_robustness(mc, study.lr_axes, ci_ok, noise))
     values = np.concatenate(mc.values)
     ns = np.arange(1, len(values) + 1)
     curve, _ = em.expected_max(values, ns)
     row["expected_best_1"] = from_good(float(curve[0]), mc.mode)
-    row["trials_to_near_best"] = em.trials_to_reach(curve, ns, good[b] - TOLERANCE * abs(good[b]))
+    near_scale = max(abs(good[b]), 0.0 if math.isnan(noise) else noise)
+    row["trials_to_near_best"] = em.trials_to_reach(curve, ns, good[b] - TOLERANCE * near_scale)
     best_training = pd.to_numeric(scored["best_score"], errors="coerce")
     row.update({
         "best_over_training": float(best_training.min() if mc.mode == "min" else best_training.max()),
@@ -184,7 +217,8 @@ def _rank(frame: pd.DataFrame, score: str) -> pd.Series:
 
 ORDER = ["dataset", "arch", "loss", "optimizer", "regularizer", "method", "score_name", "mode", "n_trials",
          "n_scored", "n_diverged", "n_missing", "n_error", "n_incomplete", "n_pending", "n_cells", "seeds_min",
-         "seeds_max", "divergence_rate", "divergence_rate_lo", "divergence_rate_hi", "default_lr", "default_in_grid",
+         "seeds_max", "divergence_rate", "divergence_rate_lo", "divergence_rate_hi", "default_lr", "default_set",
+         "default_in_grid",
          "default_score", "default_score_lo", "default_score_hi", "default_seeds", "best_score", "best_score_lo",
          "best_score_hi", "best_score_sd", "best_seeds", "best_cell"]
 
@@ -214,15 +248,22 @@ def equal_compute(study: StudyCells, summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def summarize(study: StudyCells) -> pd.DataFrame:
-    """``summary.csv``: one row per method within each environment (columns in a stable order)."""
-    summary = pd.DataFrame([method_row(mc, study) for mc in study.methods])
+def summarize(study: StudyCells, *, verdict_only: bool = False) -> pd.DataFrame:
+    """``summary.csv``: one row per method within each environment (columns in a stable order).
+    ``verdict_only``: only the columns the verdict's classification reads, no ranks."""
+    summary = pd.DataFrame([method_row(mc, study, verdict_only) for mc in study.methods])
+    if verdict_only:
+        return summary
     if summary.empty:
         return summary
     for col in ("best_score", "default_score"):
         if col not in summary:
             summary[col] = NAN
     summary = equal_compute(study, summary)
+    compared = basis(study.trials)
+    for name in ("compared_at", "budget_grad_calls"):
+        summary[name] = [compared.get(tuple(env), {}).get(name, NAN) for env in summary[ENVIRONMENT].itertuples(
+            index=False, name=None)]
     summary["rank_tuned"] = _rank(summary, "best_score")
     summary["rank_default"] = _rank(summary, "default_score")
     first = [c for c in ORDER if c in summary]

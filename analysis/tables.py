@@ -47,12 +47,13 @@ def default_vs_tuned(summary: pd.DataFrame) -> pd.DataFrame:
     for _, r in summary.sort_values(ENVIRONMENT + ["rank_default"]).iterrows():
         rows.append({
             "environment": " / ".join(str(r[c]) for c in ENVIRONMENT), "method": r["method"],
-            "default lr": fmt(_get(r, "default_lr")),
+            "default": _get(r, "default_set") if isinstance(_get(r, "default_set"), str) and _get(r, "default_set")
+            else fmt(_get(r, "default_lr")),
             "at default": with_ci(_get(r, "default_score"), _get(r, "default_score_lo"), _get(r, "default_score_hi")),
             "tuned (best cell)": with_ci(_get(r, "best_score"), _get(r, "best_score_lo"), _get(r, "best_score_hi")),
             "best cell": _get(r, "best_cell") if isinstance(_get(r, "best_cell"), str) else "—",
             "one-shot gap": with_ci(_get(r, "one_shot_gap"), _get(r, "one_shot_gap_lo"), _get(r, "one_shot_gap_hi")),
-            "gap / tuned (%)": with_ci(*(100 * _get(r, c) for c in ("rel_gap", "rel_gap_lo", "rel_gap_hi"))),
+            "gap / scale (%)": with_ci(*(100 * _get(r, c) for c in ("rel_gap", "rel_gap_lo", "rel_gap_hi"))),
             "seeds": fmt(_get(r, "seeds_min")) if _get(r, "seeds_min") == _get(r, "seeds_max")
             else f"{fmt(_get(r, 'seeds_min'))}–{fmt(_get(r, 'seeds_max'))}",
         })
@@ -96,7 +97,7 @@ def across_environments(aggregate: pd.DataFrame) -> pd.DataFrame:
             "IQM at default": with_ci(r["iqm_default"], r["iqm_default_lo"], r["iqm_default_hi"]),
             "IQM tuned": with_ci(r["iqm_tuned"], r["iqm_tuned_lo"], r["iqm_tuned_hi"]),
             "IQM whole grid": with_ci(r["iqm_grid"], r["iqm_grid_lo"], r["iqm_grid_hi"]),
-            "Phi (Adkins)": with_ci(r["phi"], r["phi_lo"], r["phi_hi"]),
+            "Phi (Adkins)": with_ci(r["phi"], r["phi_lo"], r["phi_hi"]) if not pd.isna(r["phi"]) else "not measurable",
         })
     return pd.DataFrame(rows)
 

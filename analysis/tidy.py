@@ -4,8 +4,9 @@ Columns: the trial's config (``optimizer``, ``regularizer``, ``loss``, ``arch``,
 rates, ``seed``, ...), ``status`` (the trial's outcome: ok / diverged / error / incomplete / pending),
 ``iteration``, ``eval_status`` (what the trial reported at that evaluation), the score of record
 (``score``, ``score_name``, ``score_mode``, ``best_score`` so far), the protocol, cost
-(``grad_calls``, ``wall_time_s``), every other reported metric, and ``default_lr`` (the optimizer's
-published default). A trial that never reported (pending, or errored before its first evaluation)
+(``grad_calls``, ``wall_time_s``), every other reported metric, ``default_lr`` (the learning rate of the method's
+published default set) and ``at_default`` (the trial trains at that whole set: see
+:mod:`analysis.defaults`). A trial that never reported (pending, or errored before its first evaluation)
 keeps one row with an empty ``iteration`` so that the table alone says what is missing.
 ``trials_table`` derives the per-trial table (``trials.csv``) from it.
 """
@@ -21,21 +22,27 @@ import pyarrow.parquet as pq
 
 from analysis.atomic import write_atomic
 from analysis.collect import Experiment
-from analysis.grid import SCORED, at_default_lr
+from analysis.defaults import Defaults
+from analysis.grid import SCORED, at_default_lr, swept_columns
 
 TRIAL_FIRST = ["key", "status", "optimizer", "regularizer", "loss", "arch", "dataset", "lr", "lr_g", "lr_d",
                "seed", "iterations", "iterations_done", "wall_time_s", "grad_calls", "score_name", "score_mode",
-               "final_score", "best_score", "best_iteration", "protocol", "default_lr", "at_default"]
+               "final_score", "best_score", "best_iteration", "protocol", "default_lr", "at_default",
+               "solver_solves", "solver_cap_hits"]
+# cost and bookkeeping columns of a trial's last evaluation, copied into trials.csv as they are
+COST = ("wall_time_s", "grad_calls", "solver_solves", "solver_cap_hits", "score_name", "score_mode", "protocol",
+        "best_iteration")
 # reported fields that are not metrics of the generator (losses are not comparable across methods)
 NOT_METRICS = {"iteration", "score", "best_score", "best_iteration", "grad_calls", "wall_time_s", "d_loss",
-               "g_loss", "default_lr", "finished"}
+               "g_loss", "default_lr", "finished", "budget_fraction", "solver_solves", "solver_cap_hits",
+               "timestamp", "time_this_iter_s", "time_total_s"}
 
 
 def from_experiment(exp: Experiment) -> pd.DataFrame:
     """Experiment -> tidy table, trials in manifest order, evaluations in iteration order."""
     config_cols = exp.config_columns
     trials = exp.trials
-    defaults = {name: info.get("default_lr") for name, info in exp.manifest.get("optimizers", {}).items()}
+    defaults = Defaults.from_manifest(exp.manifest)
     outcome = trials[["key", "status"]]
     if exp.evals.empty:
         table = trials[["key", "status", *config_cols]].copy()
@@ -53,9 +60,16 @@ def from_experiment(exp: Experiment) -> pd.DataFrame:
     if "iteration" not in table:
         table["iteration"] = pd.NA
     table["iteration"] = table["iteration"].astype("Int64")
-    table["default_lr"] = table["optimizer"].map(defaults).astype(float)
+    lrs = {m: defaults.method(*m).lr for m in table[["optimizer", "regularizer"]].drop_duplicates().itertuples(
+        index=False, name=None)}
+    table["default_lr"] = [lrs[m] for m in zip(table["optimizer"], table["regularizer"])]
+    table["default_lr"] = table["default_lr"].astype(float)
+    # decided once per trial (the config is the same on every row of a trial), then spread to its rows
+    configs = trials[["key", *config_cols]]
+    at = defaults.mask(configs, swept_columns(configs, config_cols))
+    table["at_default"] = table["key"].map(dict(zip(configs["key"], at.to_numpy(bool)))).fillna(False).astype(bool)
     first = ["key", "status", *config_cols, "iteration", "eval_status", "score", "score_name", "score_mode",
-             "best_score", "best_iteration", "protocol", "grad_calls", "wall_time_s", "default_lr"]
+             "best_score", "best_iteration", "protocol", "grad_calls", "wall_time_s", "default_lr", "at_default"]
     first = [c for c in dict.fromkeys(first) if c in table]
     return table[first + [c for c in table.columns if c not in first]]
 
@@ -74,16 +88,20 @@ def trials_table(table: pd.DataFrame, config_columns: list[str]) -> pd.DataFrame
     out = last[["key", *[c for c in config_columns if c in last]]].copy()
     out["status"] = last["status"]
     out["iterations_done"] = col("iteration").fillna(0).astype(int)  # `iterations`: the planned length
-    for name in ("wall_time_s", "grad_calls", "score_name", "score_mode", "protocol", "best_iteration"):
-        out[name] = col(name)
+    for name in COST:
+        if name in last or not name.startswith("solver_"):  # solver counts only where a study has them
+            out[name] = col(name)
     out["final_score"] = pd.to_numeric(col("score"), errors="coerce").where(scored)
     out["best_score"] = pd.to_numeric(col("best_score"), errors="coerce").where(scored)
     for metric in metric_columns(table, config_columns):
         out[f"final_{metric}"] = last[metric]
     out["default_lr"] = col("default_lr")
-    out["at_default"] = np.zeros(len(out), dtype=bool)
-    for lr, rows in out.groupby("default_lr", dropna=True).groups.items():
-        out.loc[rows, "at_default"] = at_default_lr(out.loc[rows], lr).to_numpy()
+    if "at_default" in last:  # decided with the manifest's default sets when the table was made
+        out["at_default"] = last["at_default"].fillna(False).astype(bool).to_numpy()
+    else:  # a table written before default sets: the learning rate only
+        out["at_default"] = np.zeros(len(out), dtype=bool)
+        for lr, rows in out.groupby("default_lr", dropna=True).groups.items():
+            out.loc[rows, "at_default"] = at_default_lr(out.loc[rows], lr).to_numpy()
     first = [c for c in TRIAL_FIRST if c in out]
     return out[first + [c for c in out.columns if c not in first]]
 

@@ -91,18 +91,22 @@ def method_sentence(r: pd.Series, env_rows: pd.DataFrame) -> str:
     if kind not in ("no_score",):
         numbers = []
         if not pd.isna(r.get("default_score", math.nan)):
-            numbers.append(f"default lr {fmt(r['default_lr'])}: "
+            label = r.get("default_set")
+            label = f"default ({label})" if isinstance(label, str) and "," in label else f"default lr {fmt(r['default_lr'])}"
+            numbers.append(f"{label}: "
                            f"{with_ci(r['default_score'], r.get('default_score_lo'), r.get('default_score_hi'))}")
         numbers.append(f"tuned ({r.get('best_cell', '—')}): "
                        f"{with_ci(r['best_score'], r.get('best_score_lo'), r.get('best_score_hi'))}")
         if not pd.isna(r.get("one_shot_gap", math.nan)):
             ratio = ""
-            if r["mode"] == "min" and r["best_score"] > 0 and r["default_score"] > 0:
+            if (r["mode"] == "min" and r["best_score"] > 0 and r["default_score"] > 0
+                    and r.get("rel_gap_basis", "tuned_score") == "tuned_score"):
                 ratio = f"; the default's score is {fmt(r['default_score'] / r['best_score'], 3)}x the tuned one"
             gap = with_ci(r["one_shot_gap"], r.get("one_shot_gap_lo"), r.get("one_shot_gap_hi"))
             numbers.append(f"one-shot gap {gap}"
                            f" = {with_ci(*(100 * r.get(c, math.nan) for c in ('rel_gap', 'rel_gap_lo', 'rel_gap_hi')))}"
-                           f"% of the tuned score{ratio}")
+                           f"% of {'the seed noise' if r.get('rel_gap_basis') == 'seed_noise' else 'the tuned score'}"
+                           f"{ratio}")
         text = "; ".join(numbers)
         parts.append(" " + text[:1].upper() + text[1:] + f" ({_units(r)}).")
         extra = []
@@ -140,6 +144,25 @@ def equal_compute_line(rows: pd.DataFrame) -> list[str]:
              for _, r in ranked.iterrows()]
     return [f"At equal compute (the gradient calls of {EQUAL_COMPUTE_TRIALS} random grid trials of {costliest}, "
             f"{fmt(rows['equal_compute_budget'].iloc[0])}), the expected best score is: " + "; ".join(parts) + ".", ""]
+
+
+def basis_line(summary: pd.DataFrame) -> list[str]:
+    """What the comparisons hold equal: the gradient-call budget, or only the iterations."""
+    if "compared_at" not in summary or summary.empty:
+        return []
+    kinds = set(summary["compared_at"].dropna())
+    if kinds == {"equal_compute"}:
+        budgets = sorted(set(summary["budget_grad_calls"].dropna()))
+        return [f"**Compared at equal compute**: every trial ran to its budget of "
+                f"{' / '.join(fmt(b) for b in budgets)} gradient calls (`max_grad_calls`, Hessian-vector products "
+                "included), so final scores, expected-best curves and ranks are all at that budget.", ""]
+    if kinds == {"equal_iterations"}:
+        return ["**Compared at equal iterations, not equal compute**: the trials ran a fixed number of iterations "
+                "and a competitive step costs several gradient calls, so a costlier method got more compute. See "
+                "*At equal compute* under each environment and the `equal_compute_*` columns of summary.csv; "
+                "budget trials with `max_grad_calls` for an equal-compute comparison.", ""]
+    return ["**Mixed basis**: some environments or trials ran to a gradient-call budget and others to a number "
+            "of iterations; compare only within one (`compared_at` in summary.csv).", ""]
 
 
 def headline(summary: pd.DataFrame, n_envs: int, seeds: str, grid_text: str) -> list[str]:
@@ -206,7 +229,7 @@ def across_lines(aggregate: pd.DataFrame, n_envs: int) -> list[str]:
     for _, r in aggregate.sort_values("method").iterrows():
         phi = (f"Phi = {with_ci(r['phi'], r['phi_lo'], r['phi_hi'])} (0: one grid setting serves every "
                f"environment; {r.get('phi_cells', 0):.0f} shared cells)") if not pd.isna(r["phi"]) else \
-            "Phi undefined (fewer than two environments share a grid cell)"
+            "Phi not measurable (fewer than two grid cells shared by its environments)"
         lines.append(f"- **{r['method']}** over {int(r['n_envs'])} environment(s): IQM of the normalised score at "
                      f"the default {with_ci(r['iqm_default'], r['iqm_default_lo'], r['iqm_default_hi'])}, tuned "
                      f"{with_ci(r['iqm_tuned'], r['iqm_tuned_lo'], r['iqm_tuned_hi'])}; {phi}.")
@@ -241,6 +264,25 @@ def _clipped(trials: pd.DataFrame) -> Optional[str]:
             "rate.")
 
 
+CAP_SHARE = 0.01  # more than 1% of linear solves stopped at the iteration cap: inexact steps
+
+
+def _capped(summary: pd.DataFrame, trials: pd.DataFrame) -> Optional[str]:
+    if "solver_cap_share" not in summary:
+        return None
+    many = summary[summary["solver_cap_share"] > CAP_SHARE]
+    if many.empty:
+        return None
+    caps = sorted(pd.to_numeric(trials.get("cg_max_iter"), errors="coerce").dropna().unique()) \
+        if "cg_max_iter" in trials else []
+    cap = f" (`cg_max_iter` = {', '.join(fmt(c) for c in caps)})" if caps else ""
+    parts = [f"{r['method']}{' on ' + ' / '.join(str(r[c]) for c in ENVIRONMENT) if summary[ENVIRONMENT].drop_duplicates().shape[0] > 1 else ''} "
+             f"{fmt(100 * r['solver_cap_share'], 2)}% of {fmt(r['solver_solves'])} solves" for _, r in many.iterrows()]
+    return (f"- Linear solves stopped at the iteration cap{cap} more than {100 * CAP_SHARE:.0f}% of the time: "
+            + "; ".join(parts) + ". Those steps solved the competitive update inexactly, so these runs test the "
+            "capped method, not the exact one.")
+
+
 def thin_evidence(summary: pd.DataFrame, trials: pd.DataFrame, n_envs: int, lr_levels: int, lr_decades: float,
                   n_imputed: int) -> list[str]:
     notes = []
@@ -265,9 +307,21 @@ def thin_evidence(summary: pd.DataFrame, trials: pd.DataFrame, n_envs: int, lr_l
     notes.append("- The tuned score is the best of the grid's cells measured on the same seeds that select it, "
                  "so it is optimistic (winner's curse) and the one-shot gap leans towards overstating what tuning "
                  "buys.")
-    if (summary["mode"] == "min").all() and (trials.loc[trials["status"].isin(SCORED), "final_score"] >= 0).all():
-        notes.append(f"- The score's optimum is 0, so '{PCT} of the tuned score' is a strict tolerance when the tuned "
-                     "score is small; read the gaps in the metric's own units too.")
+    scores = trials.loc[trials["status"].isin(SCORED), "final_score"]
+    energy = summary["score_name"].astype(str).str.contains("energy").any()
+    if (summary["mode"] == "min").all() and ((scores >= 0).all() or energy):
+        notes.append(f"- The score's optimum is 0 (in expectation: the unbiased energy distance of a perfect "
+                     f"generator scatters around 0 and can fall slightly below it), so '{PCT} of the tuned score' is a "
+                     "strict tolerance when the tuned score is small; below the seed noise it is taken relative to "
+                     "the noise instead (`rel_gap_scale`). Read the gaps in the metric's own units too.")
+    if "rel_gap_basis" in summary:
+        noisy = summary[summary["rel_gap_basis"] == "seed_noise"]
+        if len(noisy):
+            notes.append("- Tuned score within seed noise of 0, so the relative gap and the near-best tolerance are "
+                         "measured against the seed noise (median standard deviation over seeds of the environment's "
+                         "cells) rather than the tuned score: "
+                         + ", ".join(f"{r['method']} (noise {fmt(r['rel_gap_scale'])})" for _, r in noisy.iterrows())
+                         + ".")
     if "best_score_lo" in summary:
         wide = summary[(summary["best_score_hi"] - summary["best_score_lo"]) > summary["best_score"].abs()]
         if len(wide):
@@ -279,6 +333,9 @@ def thin_evidence(summary: pd.DataFrame, trials: pd.DataFrame, n_envs: int, lr_l
         if (mixed > 1).any():
             notes.append("- Scores measured with different protocols are mixed in: "
                          + ", ".join(mixed[mixed > 1].index) + ". Compare only within one protocol.")
+    capped = _capped(summary, trials)
+    if capped:
+        notes.append(capped)
     clipped = _clipped(trials)
     if clipped:
         notes.append(clipped)

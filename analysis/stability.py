@@ -1,0 +1,88 @@
+"""Leave one seed out: would any single seed change a verdict?
+
+The same trials minus every trial of one seed (no new training) go through the same statistics
+(cells, bootstrap with the same number of replicates and generator seed, summary, claim); for each
+method and environment we compare, with the full study's:
+- its verdict class (:func:`analysis.verdict.classify`: within 10% / not / inconclusive / ...);
+- for a competitive method, the words of its claim lines (:func:`analysis.verdict_claim.direction` of
+  the difference to Adam at Adam's default and to Adam tuned, for each pairing).
+A method is *stable* when no left-out seed changes any of them. With one seed there is nothing to
+leave out. Removing a seed also removes its spread: verdicts resting on two seeds often turn into
+"by a point estimate only", which this check reports as a change, as it should.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from analysis import cells as cells_mod
+from analysis.claim import claim_table
+from analysis.defaults import Defaults
+from analysis.grid import ENVIRONMENT, SCORED
+from analysis.summary import summarize
+from analysis.verdict import classify
+from analysis.verdict_claim import direction
+
+KEY = ENVIRONMENT + ["method"]
+
+
+def _classes(summary: pd.DataFrame, claim: pd.DataFrame) -> dict[tuple, dict[str, str]]:
+    out: dict[tuple, dict[str, str]] = {}
+    for _, r in summary.iterrows():
+        out.setdefault(tuple(r[KEY]), {})["verdict"] = classify(r)
+    for _, r in claim.iterrows():
+        mine = out.setdefault(tuple(r[KEY]), {})
+        for which in ("default", "tuned"):
+            mine[f"vs {r['baseline']} {which}"] = direction(r[f"vs_adam_{which}"], r[f"vs_adam_{which}_lo"],
+                                                           r[f"vs_adam_{which}_hi"], r["mode"])
+    return out
+
+
+def leave_one_seed_out(trials: pd.DataFrame, config_columns: list[str], defaults: Defaults, full_summary, full_claim,
+                       *, n_boot: int, seed: int = 0) -> pd.DataFrame:
+    """One row per method and environment: ``loso_stable`` and what changes (``loso_changes``)."""
+    seeds = sorted(trials.loc[trials["status"].isin(SCORED), "seed"].dropna().unique().tolist()) \
+        if "seed" in trials else []
+    full = _classes(full_summary, full_claim)
+    rows: dict[tuple, dict[str, Any]] = {k: {**dict(zip(KEY, k)), "loso_stable": None, "loso_changes": ""}
+                                         for k in full}
+    if len(seeds) < 2:
+        return pd.DataFrame(list(rows.values()))
+    changes: dict[tuple, list[str]] = {k: [] for k in full}
+    for s in seeds:
+        kept = trials[trials["seed"] != s]
+        study = cells_mod.build(kept, config_columns, defaults, n_boot=n_boot, seed=seed)
+        now = _classes(summarize(study, verdict_only=True), claim_table(study, defaults))
+        for k, classes in full.items():
+            for what, before in classes.items():
+                after = now.get(k, {}).get(what, "none")
+                if after != before:
+                    changes[k].append(f"seed {s} out: {what} {before} -> {after}")
+    for k in full:
+        rows[k].update(loso_stable=not changes[k], loso_changes="; ".join(changes[k]))
+    return pd.DataFrame(list(rows.values()))
+
+
+def view(stab: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    if stab.empty:
+        return stab
+    verdicts = {tuple(r[KEY]): classify(r) for _, r in summary.iterrows()}
+    return pd.DataFrame({
+        "environment": stab[ENVIRONMENT].astype(str).agg(" / ".join, axis=1), "method": stab["method"],
+        "verdict": [verdicts.get(tuple(r[KEY]), "—") for _, r in stab.iterrows()],
+        "stable without any one seed": stab["loso_stable"].map(lambda v: "—" if v is None else ("yes" if v else "no")),
+        "what changes": stab["loso_changes"].replace("", "—"),
+    })
+
+
+def lines(stab: pd.DataFrame) -> list[str]:
+    if stab.empty:
+        return []
+    if stab["loso_stable"].isna().all():
+        return ["- Leave one seed out: not measurable, the study has one seed."]
+    unstable = stab[stab["loso_stable"] == False]  # noqa: E712
+    if unstable.empty:
+        return ["- Leave one seed out: no single seed changes any verdict or claim line."]
+    return [f"- Leave one seed out: leaving out a single seed changes the verdict or a claim line of "
+            f"{', '.join(sorted(set(unstable['method'])))} (table *Leave one seed out*)."]
