@@ -25,9 +25,11 @@ class StudyProgress(tune.Callback):
         # the log's path comes from the environment at run time, not from the pickled experiment
         # state, so a study moved to another path (or mount) resumes writing in its own folder
         self.log_env, self.label, self.every_s, self.total = log_env, label, every_s, total
-        self.best: dict[str, float] = {}
-        self.mode = "min"
-        self.score_name = "score"
+        # best score so far per environment (dataset) and method: scores of two environments
+        # (an energy distance and an FID) are never compared
+        self.best: dict[tuple[str, str], float] = {}
+        self.modes: dict[str, str] = {}
+        self.score_names: dict[str, str] = {}
         self._last_line = self._last_shown = ""
         self._last_time = 0.0
         self._bar = None
@@ -36,11 +38,12 @@ class StudyProgress(tune.Callback):
         score = result.get("score")
         if score is None:
             return
-        self.mode = result.get("score_mode", self.mode)
-        self.score_name = result.get("score_name", self.score_name)
-        method = _method(trial.config)
-        better = min if self.mode == "min" else max
-        self.best[method] = better(self.best.get(method, score), score)
+        dataset = str(trial.config.get("dataset"))
+        self.modes[dataset] = result.get("score_mode", "min")
+        self.score_names[dataset] = result.get("score_name", "score")
+        key = (dataset, _method(trial.config))
+        better = min if self.modes[dataset] == "min" else max
+        self.best[key] = better(self.best.get(key, score), score)
 
     def on_step_end(self, iteration, trials, **info):
         self._update(trials, force=False)
@@ -53,12 +56,17 @@ class StudyProgress(tune.Callback):
     def line(self, trials) -> str:
         status = Counter(t.status for t in trials)
         diverged = sum(1 for t in trials if (t.last_result or {}).get("status") == "diverged")
-        best = ", ".join(f"{m} {v:.4g}" for m, v in sorted(self.best.items(), key=lambda kv: kv[1],
-                                                             reverse=self.mode == "max"))
+        parts = []
+        for dataset in sorted(self.modes):
+            ranked = sorted(((m, v) for (d, m), v in self.best.items() if d == dataset), key=lambda kv: kv[1],
+                            reverse=self.modes[dataset] == "max")
+            prefix = f"{dataset} " if len(self.modes) > 1 else ""
+            parts.append(f"{prefix}{self.score_names[dataset]}: " + ", ".join(f"{m} {v:.4g}" for m, v in ranked))
+        best = "; ".join(parts)
         pending = self.total - status["TERMINATED"] - status["RUNNING"] - status["ERROR"]
         return (f"{self.label}: {status['TERMINATED']}/{self.total} done ({diverged} diverged), "
                 f"{status['RUNNING']} running, {pending} pending, {status['ERROR']} errored"
-                + (f" | best {self.score_name}: {best}" if best else ""))
+                + (f" | best {best}" if best else ""))
 
     def _update(self, trials, *, force: bool) -> None:
         now = time.monotonic()
