@@ -35,11 +35,19 @@ def _hashable(series: pd.Series) -> pd.Series:
 
 
 def swept_columns(trials: pd.DataFrame, config_columns: list[str]) -> list[str]:
-    """Hyperparameters that vary within a method (learning rates first), excluding the seed."""
+    """Hyperparameters that vary within a method in an environment (learning rates first), excluding
+    the seed. A setting that differs only between environments (each environment's width or budget)
+    or only between methods (ACGD's tolerances, unset for Adam) is part of the environment or the
+    method, not a swept setting."""
     fixed = set(ENVIRONMENT + METHOD + ["seed"])
-    varying = [c for c in config_columns
-               if c in trials and c not in fixed and _hashable(trials[c]).nunique(dropna=False) > 1]
-    return sorted(varying, key=lambda c: (not c.startswith("lr"), c))
+    candidates = [c for c in config_columns
+                  if c in trials and c not in fixed and _hashable(trials[c]).nunique(dropna=False) > 1]
+    if not candidates:
+        return []
+    blocks = [c for c in ENVIRONMENT + METHOD if c in trials]
+    within = trials[blocks + candidates].assign(**{c: _hashable(trials[c]) for c in candidates})
+    spread = within.groupby(blocks, dropna=False, sort=False)[candidates].nunique(dropna=False).max()
+    return sorted((c for c in candidates if spread[c] > 1), key=lambda c: (not c.startswith("lr"), c))
 
 
 def effective_lrs(trials: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

@@ -278,3 +278,15 @@ def test_every_new_column_is_documented(claim_report):
     from tests.test_analysis import undocumented
 
     assert undocumented(*claim_report) == []
+
+
+def test_settings_that_differ_only_between_environments_or_methods_are_not_swept():
+    from analysis.grid import swept_columns
+
+    trials = pd.DataFrame({
+        "dataset": ["ring8"] * 4 + ["digits"] * 4, "arch": ["mlp"] * 4 + ["dcgan"] * 4, "loss": "wgan",
+        "optimizer": ["adam", "adam", "acgd", "acgd"] * 2, "regularizer": "none",
+        "lr": [1e-4, 1e-3] * 4, "width": [64] * 4 + [128] * 4, "cg_tol": [None, None, 1e-10, 1e-10] * 2,
+        "seed": 0})
+    assert swept_columns(trials, ["lr", "width", "cg_tol", "seed"]) == ["lr"]
+    assert swept_columns(trials.assign(width=[64, 128] * 4), ["lr", "width"]) == ["lr", "width"]
