@@ -29,7 +29,7 @@ def cmd_run(args) -> int:
     spec = load_spec(args.spec)
     if args.address is None:  # on a cluster the data lives on the workers
         check_inputs(spec, args.spec)
-    experiment = run(spec, storage=args.storage, name=args.name, address=args.address)
+    experiment = run(spec, storage=args.storage, name=args.name, address=args.address, mlflow=args.mlflow)
     print(f"study finished: {experiment}\nnext: ganstudy report {experiment}")
     return 0
 
@@ -49,7 +49,7 @@ def cmd_extend(args) -> int:
     spec = load_spec(args.spec)
     if args.address is None:
         check_inputs(spec, args.spec)
-    study, added = extend(Path(args.experiment), spec, address=args.address)
+    study, added = extend(Path(args.experiment), spec, address=args.address, mlflow=args.mlflow)
     if not added:
         print(f"nothing to add: every grid point of {args.spec} is already in {study}")
     else:
@@ -140,7 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.add_argument("--storage", default="results", help="experiments root (default ./results)")
     p.add_argument("--name", help="experiment name (default: the spec's name)")
-    p.add_argument("--address", help="join a Ray cluster: 'auto' or 'ray://host:port' (default: local Ray)")
+    p.add_argument("--address", help="join a Ray cluster: 'auto', 'HOST:PORT' or 'ray://HOST:PORT' "
+                                     "(default: a local Ray for this run)")
+    p.add_argument("--mlflow", metavar="URI", help="log every trial to this MLflow tracking URI "
+                                                   "(overrides the spec's tracking.mlflow)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("resume", help="finish an interrupted study")
     p.add_argument("experiment")
@@ -150,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiment")
     p.add_argument("spec")
     p.add_argument("--address")
+    p.add_argument("--mlflow", metavar="URI", help="MLflow tracking URI for the new trials")
     p.set_defaults(func=cmd_extend)
     p = sub.add_parser("report", help="write the report of an experiment folder")
     p.add_argument("experiment")

@@ -25,6 +25,8 @@ QUIET_ENV = {
     "RAY_CHDIR_TO_TRIAL_DIR": "0",
     "TUNE_WARN_INSUFFICENT_RESOURCE_THRESHOLD_S": "60",
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+    # Tune's own banner points TensorBoard at Ray's session folder; the runner prints the study's
+    "RAY_AIR_NEW_OUTPUT": "0",
 }
 CONNECT_TIMEOUT_S = 5.0  # a TCP connection to the head
 PROBE_TIMEOUT_S = 20.0  # asking the head's GCS for its cluster id, token included
