@@ -1,4 +1,5 @@
 """cluster.yaml passes Ray's own validator and keeps the dashboard off public interfaces."""
+import re
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,11 @@ def test_no_credentials_in_the_file():
     text = CLUSTER.read_text().lower()
     for secret in ("aws_access_key", "aws_secret", "secret_access", "password", "ssh_private_key"):
         assert secret not in text
+
+
+def test_every_node_gets_the_token_from_outside_the_repository(config):
+    # the token file comes from the user's ~/.ray (never a path inside this repository) to every node
+    assert config["file_mounts"]["~/.ray/auth_token"] == "~/.ray/auth_token"
+    starts = config["head_start_ray_commands"] + config["worker_start_ray_commands"]
+    assert all("RAY_AUTH_MODE=token ray start" in c for c in starts if "ray start" in c)
+    assert not re.search(r"[0-9a-f]{32}", CLUSTER.read_text()), "a token-like string is in the file"
