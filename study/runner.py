@@ -16,6 +16,7 @@ from study import manifest
 from study.errors import StudyIncomplete, UserError
 from study.ray_setup import init_ray
 from study.spec import NAME, StudySpec
+from study.storage import LocalCopy, Location, location
 
 GRID = "grid"
 PROGRESS_LOG_ENV = "GANSTUDY_PROGRESS_LOG"
@@ -29,7 +30,7 @@ def _trainable(resources: dict[str, float]):
     return tune.with_resources(run_trial, {"cpu": resources["cpu"], "gpu": resources["gpu"]})
 
 
-def _run_config(study_dir: Path, experiment: dict[str, Any], tracking: dict[str, Any]):
+def _run_config(study_dir: Location, experiment: dict[str, Any], tracking: dict[str, Any]):
     from ray import tune
 
     from study.progress import StudyProgress
@@ -48,7 +49,7 @@ def _run_config(study_dir: Path, experiment: dict[str, Any], tracking: dict[str,
         callbacks=callbacks)
 
 
-def _new_tuner(study_dir: Path, experiment: dict[str, Any], data: dict[str, Any]):
+def _new_tuner(study_dir: Location, experiment: dict[str, Any], data: dict[str, Any]):
     from ray import tune
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
@@ -70,7 +71,7 @@ def _new_tuner(study_dir: Path, experiment: dict[str, Any], data: dict[str, Any]
     )
 
 
-def _launch(study_dir: Path, experiment: dict[str, Any], data: dict[str, Any]):
+def _launch(study_dir: Location, experiment: dict[str, Any], data: dict[str, Any]):
     from ray import tune
 
     path = study_dir / experiment["name"]
@@ -79,24 +80,25 @@ def _launch(study_dir: Path, experiment: dict[str, Any], data: dict[str, Any]):
                                    resume_unfinished=True, resume_errored=True)
     else:  # never started (or stopped before Ray wrote its state): start it from the manifest
         tuner = _new_tuner(study_dir, experiment, data)
-    os.environ[PROGRESS_LOG_ENV] = str(study_dir / "progress.log")  # read by StudyProgress on the driver
+    os.environ[PROGRESS_LOG_ENV] = str(study_dir)  # StudyProgress appends to progress.log there (driver)
     # the event files are in the trial folders of the study, not in Ray's session folder
     print(f"{experiment['name']}: trials in {path}\n"
           f"TensorBoard: tensorboard --logdir {study_dir}", flush=True)
     return tuner.fit()  # returns normally on Ctrl-C and on errored trials: check completeness after
 
 
-def unfinished(study_dir: Path) -> dict[str, int]:
+def unfinished(study_dir: Location) -> dict[str, int]:
     """Expected trials without a final score, by status (error, incomplete, pending)."""
     from analysis import collect
 
-    trials = collect.load(study_dir).trials
+    with LocalCopy(study_dir) as local:
+        trials = collect.load(local).trials
     if trials.empty:
         return {}
     return trials.loc[~trials["status"].isin(("ok", "diverged")), "status"].value_counts().to_dict()
 
 
-def _require_finished(study_dir: Path, experiment: dict[str, Any], results) -> None:
+def _require_finished(study_dir: Location, experiment: dict[str, Any], results) -> None:
     short = (experiment.get("budget") or len(experiment["keys"])) - len(results)
     left = sum(1 for r in results if not (r.metrics or {}).get("finished")) + max(short, 0)
     if left:
@@ -106,13 +108,6 @@ def _require_finished(study_dir: Path, experiment: dict[str, Any], results) -> N
 def _experiment(name: str, spec: StudySpec, keys: list[str]) -> dict[str, Any]:
     return {"name": name, "kind": "grid", "keys": keys, "resources": spec.resources.model_dump(),
             "max_failures": spec.max_failures}
-
-
-def _local_storage(storage: Path | str) -> Path:
-    if "://" in str(storage):
-        raise UserError(f"--storage {storage}", "object-store URIs are not supported; for multi-node runs "
-                                                "mount shared storage (NFS, EFS) on every node and pass its path")
-    return Path(storage).resolve()
 
 
 def _check_resources(spec: StudySpec, address: Optional[str]) -> None:
@@ -130,10 +125,12 @@ def _check_resources(spec: StudySpec, address: Optional[str]) -> None:
 
 
 def run(spec: StudySpec, *, storage: Path | str, name: Optional[str] = None, address: Optional[str] = None,
-        mlflow: Optional[str] = None) -> Path:
+        mlflow: Optional[str] = None) -> Location:
     if name is not None and not NAME.fullmatch(name):
         raise UserError(f"--name {name}", "use letters, digits, '_', '.', '-' (a folder name, no path)")
-    study_dir = _local_storage(storage) / (name or spec.name)
+    root = location(storage, arg=f"--storage {storage}")
+    root.check_reachable()  # endpoint, bucket, credentials: before anything starts
+    study_dir = root / (name or spec.name)
     if study_dir.exists():
         raise UserError(str(study_dir), "study folder exists; finish it with `ganstudy resume`, add grid "
                                         "points with `ganstudy extend`, or choose another --name")
@@ -165,31 +162,32 @@ def _tracking(tracking: dict[str, Any], mlflow: Optional[str], study: str) -> di
     return tracking
 
 
-def _launch_all(study_dir: Path, data: dict[str, Any]) -> None:
+def _launch_all(study_dir: Location, data: dict[str, Any]) -> None:
     for experiment in data["experiments"]:
         # interrupted or errored: stop here, `ganstudy resume` continues
         _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
 
 
-def _read(study_dir: Path) -> dict[str, Any]:
-    if not (study_dir / manifest.FILENAME).is_file():
+def _read(study_dir: Location) -> dict[str, Any]:
+    study_dir.check_reachable()
+    if not study_dir.is_file(manifest.FILENAME):
         raise UserError(str(study_dir), f"not a study folder (no {manifest.FILENAME})")
     return manifest.read(study_dir)
 
 
-def resume(study_dir: Path, *, address: Optional[str] = None) -> Path:
+def resume(study: str | Path, *, address: Optional[str] = None) -> Location:
     """Finish every Tune experiment of the study: completed trials stay, the rest continue."""
-    study_dir = study_dir.resolve()
+    study_dir = location(study)
     data = _read(study_dir)
     init_ray(address)
     _launch_all(study_dir, data)
     return study_dir
 
 
-def extend(study_dir: Path, spec: StudySpec, *, address: Optional[str] = None,
-           mlflow: Optional[str] = None) -> tuple[Path, int]:
+def extend(study: str | Path, spec: StudySpec, *, address: Optional[str] = None,
+           mlflow: Optional[str] = None) -> tuple[Location, int]:
     """Add the spec's grid points that the study lacks (matched by config hash) and run only those."""
-    study_dir = study_dir.resolve()
+    study_dir = location(study)
     data = _read(study_dir)
     if spec.search.kind != "grid" or any(e.get("kind") == "optuna" for e in data["experiments"]):
         raise UserError(str(study_dir), "extend adds grid points to grid studies; a search study grows by "
