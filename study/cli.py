@@ -29,7 +29,7 @@ def cmd_run(args) -> int:
     spec = load_spec(args.spec)
     if args.address is None:  # on a cluster the data lives on the workers
         check_inputs(spec, args.spec)
-    experiment = run(spec, storage=args.storage, name=args.name, address=args.address)
+    experiment = run(spec, storage=args.storage, name=args.name, address=args.address, mlflow=args.mlflow)
     print(f"study finished: {experiment}\nnext: ganstudy report {experiment}")
     return 0
 
@@ -37,7 +37,7 @@ def cmd_run(args) -> int:
 def cmd_resume(args) -> int:
     from study.runner import resume
 
-    experiment = resume(Path(args.experiment), address=args.address)
+    experiment = resume(args.experiment, address=args.address)
     print(f"study finished: {experiment}\nnext: ganstudy report {experiment}")
     return 0
 
@@ -49,7 +49,7 @@ def cmd_extend(args) -> int:
     spec = load_spec(args.spec)
     if args.address is None:
         check_inputs(spec, args.spec)
-    study, added = extend(Path(args.experiment), spec, address=args.address)
+    study, added = extend(args.experiment, spec, address=args.address, mlflow=args.mlflow)
     if not added:
         print(f"nothing to add: every grid point of {args.spec} is already in {study}")
     else:
@@ -58,17 +58,27 @@ def cmd_extend(args) -> int:
 
 
 def cmd_report(args) -> int:
+    import tempfile
+
     from analysis.collect import NothingToReport
     from analysis.report import write_report
+    from study.storage import LocalCopy, location
 
-    experiment = Path(args.experiment)
-    if not (experiment / "ganstudy.json").is_file():
-        raise UserError(str(experiment), "not a study folder (no ganstudy.json)")
-    try:
-        out = write_report(experiment, Path(args.out) if args.out else None)
-    except NothingToReport as e:
-        raise UserError(str(experiment), "no trial has started yet; nothing to report") from e
-    print(f"report written: {out / 'report.md'}")
+    study = location(args.experiment)
+    study.check_reachable()
+    if not study.is_file("ganstudy.json"):
+        raise UserError(str(study), "not a study folder (no ganstudy.json)")
+    with LocalCopy(study) as local, tempfile.TemporaryDirectory(prefix="ganstudy-report-") as staging:
+        # a study in object storage is read from a local copy; its report goes to --out, or back
+        # next to the study when --out is omitted
+        out = Path(args.out).resolve() if args.out else (None if study.is_local else Path(staging) / "report")
+        try:
+            written = write_report(local, out)
+        except NothingToReport as e:
+            raise UserError(str(study), "no trial has started yet; nothing to report") from e
+        if args.out is None and not study.is_local:
+            written = study.upload(written, "report")
+    print(f"report written: {written}/report.md")
     return 0
 
 
@@ -138,9 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run a study on Ray Tune")
     p.add_argument("spec")
-    p.add_argument("--storage", default="results", help="experiments root (default ./results)")
+    p.add_argument("--storage", default="results",
+                   help="where studies live: a folder or a URI such as s3://bucket/prefix (default ./results)")
     p.add_argument("--name", help="experiment name (default: the spec's name)")
-    p.add_argument("--address", help="join a Ray cluster: 'auto' or 'ray://host:port' (default: local Ray)")
+    p.add_argument("--address", help="join a Ray cluster: 'auto', 'HOST:PORT' or 'ray://HOST:PORT' "
+                                     "(default: a local Ray for this run)")
+    p.add_argument("--mlflow", metavar="URI", help="log every trial to this MLflow tracking URI "
+                                                   "(overrides the spec's tracking.mlflow)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("resume", help="finish an interrupted study")
     p.add_argument("experiment")
@@ -150,10 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiment")
     p.add_argument("spec")
     p.add_argument("--address")
+    p.add_argument("--mlflow", metavar="URI", help="MLflow tracking URI for the new trials")
     p.set_defaults(func=cmd_extend)
     p = sub.add_parser("report", help="write the report of an experiment folder")
     p.add_argument("experiment")
-    p.add_argument("--out", help="report folder (default EXPERIMENT/report)")
+    p.add_argument("--out", help="local report folder (default EXPERIMENT/report, also for a study in a bucket)")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("trial", help="one trial in this process, without Ray")
     p.add_argument("spec")

@@ -6,7 +6,6 @@ method's published default learning rate, with no Ray and no torch needed.
 from __future__ import annotations
 
 import json
-import os
 import platform
 from datetime import datetime, timezone
 from importlib import metadata
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.keys import config_key
+from study.storage import Location, location
 from study.spec import StudySpec
 from trainables.config import TrialConfig
 from trainables.registry import OPTIMIZERS, REGULARIZERS
@@ -45,17 +45,17 @@ def build(spec: StudySpec) -> dict[str, Any]:
     }
 
 
-def write(experiment_dir: Path, manifest: dict[str, Any]) -> Path:
-    experiment_dir.mkdir(parents=True, exist_ok=True)
-    path = experiment_dir / FILENAME
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, default=str))
-    os.replace(tmp, path)
-    return path
+def write(study: Location | Path, manifest: dict[str, Any]) -> None:
+    """Written whole (a renamed temporary file, or one object upload): never half a manifest."""
+    _location(study).write_text(FILENAME, json.dumps(manifest, indent=1, default=str))
 
 
-def read(experiment_dir: Path) -> dict[str, Any]:
-    return json.loads((Path(experiment_dir) / FILENAME).read_text())
+def read(study: Location | Path) -> dict[str, Any]:
+    return json.loads(_location(study).read_text(FILENAME))
+
+
+def _location(study: Location | Path) -> Location:
+    return study if isinstance(study, Location) else location(study)
 
 
 def _version(package: str) -> str:

@@ -9,11 +9,14 @@ import os
 import time
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from ray import tune
 from tqdm.auto import tqdm
+
+from study.storage import location
+
+LOG = "progress.log"
 
 
 def _method(config: dict[str, Any]) -> str:
@@ -22,8 +25,8 @@ def _method(config: dict[str, Any]) -> str:
 
 class StudyProgress(tune.Callback):
     def __init__(self, log_env: str, *, label: str, total: int, every_s: float = 15.0):
-        # the log's path comes from the environment at run time, not from the pickled experiment
-        # state, so a study moved to another path (or mount) resumes writing in its own folder
+        # the study's folder comes from the environment at run time, not from the pickled experiment
+        # state, so a study moved to another path (or mount, or bucket) resumes writing in its own folder
         self.log_env, self.label, self.every_s, self.total = log_env, label, every_s, total
         # best score so far per environment (dataset) and method: scores of two environments
         # (an energy distance and an FID) are never compared
@@ -78,6 +81,6 @@ class StudyProgress(tune.Callback):
             self._bar.set_postfix_str(line.partition(" | ")[2], refresh=True)
             self._last_shown = line
         if force or (line != self._last_line and now - self._last_time >= self.every_s):
-            with Path(os.environ[self.log_env]).open("a") as log:
-                log.write(f"{datetime.now().isoformat(timespec='seconds')} {line}\n")
+            study = location(os.environ[self.log_env])  # a folder or an object-store URI
+            study.append_text(LOG, f"{datetime.now().isoformat(timespec='seconds')} {line}\n")
             self._last_line, self._last_time = line, now

@@ -16,6 +16,7 @@ from study import manifest
 from study.errors import StudyIncomplete, UserError
 from study.ray_setup import init_ray
 from study.spec import NAME, StudySpec
+from study.storage import LocalCopy, Location, location
 
 GRID = "grid"
 PROGRESS_LOG_ENV = "GANSTUDY_PROGRESS_LOG"
@@ -29,21 +30,26 @@ def _trainable(resources: dict[str, float]):
     return tune.with_resources(run_trial, {"cpu": resources["cpu"], "gpu": resources["gpu"]})
 
 
-def _run_config(study_dir: Path, experiment: dict[str, Any]):
+def _run_config(study_dir: Location, experiment: dict[str, Any], tracking: dict[str, Any]):
     from ray import tune
 
     from study.progress import StudyProgress
 
+    callbacks = [StudyProgress(PROGRESS_LOG_ENV, label=experiment["name"],
+                               total=experiment.get("budget") or len(experiment["keys"]))]
+    if tracking.get("mlflow"):
+        from study.tracking import StudyMLflow
+
+        callbacks.append(StudyMLflow(tracking["mlflow"], study=study_dir.name, experiment=experiment["name"]))
     return tune.RunConfig(
         name=experiment["name"], storage_path=str(study_dir),
         failure_config=tune.FailureConfig(max_failures=experiment["max_failures"]),
         checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
         verbose=0,
-        callbacks=[StudyProgress(PROGRESS_LOG_ENV, label=experiment["name"],
-                                 total=experiment.get("budget") or len(experiment["keys"]))])
+        callbacks=callbacks)
 
 
-def _new_tuner(study_dir: Path, experiment: dict[str, Any], entries: list[dict[str, Any]]):
+def _new_tuner(study_dir: Location, experiment: dict[str, Any], data: dict[str, Any]):
     from ray import tune
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
@@ -53,7 +59,7 @@ def _new_tuner(study_dir: Path, experiment: dict[str, Any], entries: list[dict[s
         param_space, search_alg, samples = experiment["fixed"], searcher(experiment), experiment["budget"]
     else:
         wanted = set(experiment["keys"])
-        configs = [e["config"] for e in entries if e["key"] in wanted]
+        configs = [e["config"] for e in data["trials"] if e["key"] in wanted]
         param_space = {key: None for key in configs[0]}
         search_alg, samples = BasicVariantGenerator(points_to_evaluate=configs), len(configs)
     return tune.Tuner(
@@ -61,11 +67,11 @@ def _new_tuner(study_dir: Path, experiment: dict[str, Any], entries: list[dict[s
         param_space=param_space,
         tune_config=tune.TuneConfig(search_alg=search_alg, num_samples=samples, reuse_actors=True,
                                     trial_dirname_creator=lambda t: f"trial_{t.trial_id}"),
-        run_config=_run_config(study_dir, experiment),
+        run_config=_run_config(study_dir, experiment, data.get("tracking") or {}),
     )
 
 
-def _launch(study_dir: Path, experiment: dict[str, Any], entries: list[dict[str, Any]]):
+def _launch(study_dir: Location, experiment: dict[str, Any], data: dict[str, Any]):
     from ray import tune
 
     path = study_dir / experiment["name"]
@@ -73,22 +79,26 @@ def _launch(study_dir: Path, experiment: dict[str, Any], entries: list[dict[str,
         tuner = tune.Tuner.restore(str(path), trainable=_trainable(experiment["resources"]),
                                    resume_unfinished=True, resume_errored=True)
     else:  # never started (or stopped before Ray wrote its state): start it from the manifest
-        tuner = _new_tuner(study_dir, experiment, entries)
-    os.environ[PROGRESS_LOG_ENV] = str(study_dir / "progress.log")  # read by StudyProgress on the driver
+        tuner = _new_tuner(study_dir, experiment, data)
+    os.environ[PROGRESS_LOG_ENV] = str(study_dir)  # StudyProgress appends to progress.log there (driver)
+    # the event files are in the trial folders of the study, not in Ray's session folder
+    print(f"{experiment['name']}: trials in {path}\n"
+          f"TensorBoard: tensorboard --logdir {study_dir}", flush=True)
     return tuner.fit()  # returns normally on Ctrl-C and on errored trials: check completeness after
 
 
-def unfinished(study_dir: Path) -> dict[str, int]:
+def unfinished(study_dir: Location) -> dict[str, int]:
     """Expected trials without a final score, by status (error, incomplete, pending)."""
     from analysis import collect
 
-    trials = collect.load(study_dir).trials
+    with LocalCopy(study_dir) as local:
+        trials = collect.load(local).trials
     if trials.empty:
         return {}
     return trials.loc[~trials["status"].isin(("ok", "diverged")), "status"].value_counts().to_dict()
 
 
-def _require_finished(study_dir: Path, experiment: dict[str, Any], results) -> None:
+def _require_finished(study_dir: Location, experiment: dict[str, Any], results) -> None:
     short = (experiment.get("budget") or len(experiment["keys"])) - len(results)
     left = sum(1 for r in results if not (r.metrics or {}).get("finished")) + max(short, 0)
     if left:
@@ -98,13 +108,6 @@ def _require_finished(study_dir: Path, experiment: dict[str, Any], results) -> N
 def _experiment(name: str, spec: StudySpec, keys: list[str]) -> dict[str, Any]:
     return {"name": name, "kind": "grid", "keys": keys, "resources": spec.resources.model_dump(),
             "max_failures": spec.max_failures}
-
-
-def _local_storage(storage: Path | str) -> Path:
-    if "://" in str(storage):
-        raise UserError(f"--storage {storage}", "object-store URIs are not supported; for multi-node runs "
-                                                "mount shared storage (NFS, EFS) on every node and pass its path")
-    return Path(storage).resolve()
 
 
 def _check_resources(spec: StudySpec, address: Optional[str]) -> None:
@@ -121,10 +124,13 @@ def _check_resources(spec: StudySpec, address: Optional[str]) -> None:
                                                 f"{have.get(ray_key, 0):g}")
 
 
-def run(spec: StudySpec, *, storage: Path | str, name: Optional[str] = None, address: Optional[str] = None) -> Path:
+def run(spec: StudySpec, *, storage: Path | str, name: Optional[str] = None, address: Optional[str] = None,
+        mlflow: Optional[str] = None) -> Location:
     if name is not None and not NAME.fullmatch(name):
         raise UserError(f"--name {name}", "use letters, digits, '_', '.', '-' (a folder name, no path)")
-    study_dir = _local_storage(storage) / (name or spec.name)
+    root = location(storage, arg=f"--storage {storage}")
+    root.check_reachable()  # endpoint, bucket, credentials: before anything starts
+    study_dir = root / (name or spec.name)
     if study_dir.exists():
         raise UserError(str(study_dir), "study folder exists; finish it with `ganstudy resume`, add grid "
                                         "points with `ganstudy extend`, or choose another --name")
@@ -138,35 +144,50 @@ def run(spec: StudySpec, *, storage: Path | str, name: Optional[str] = None, add
         data["experiments"] = [_experiment(GRID, spec, [t["key"] for t in data["trials"]])]
     init_ray(address)
     _check_resources(spec, address)
+    data["tracking"] = _tracking(spec.tracking.model_dump(), mlflow, study_dir.name)
     manifest.write(study_dir, data)
     _launch_all(study_dir, data)
     return study_dir
 
 
-def _launch_all(study_dir: Path, data: dict[str, Any]) -> None:
+def _tracking(tracking: dict[str, Any], mlflow: Optional[str], study: str) -> dict[str, Any]:
+    """The spec's trackers, ``--mlflow`` overriding, each reached before anything is written."""
+    if mlflow is not None:
+        tracking = {**tracking, "mlflow": mlflow}
+    if tracking.get("mlflow"):
+        from study import tracking as trackers
+
+        where = f"--mlflow {mlflow}" if mlflow is not None else "tracking.mlflow"
+        trackers.check(tracking["mlflow"], where, study)
+    return tracking
+
+
+def _launch_all(study_dir: Location, data: dict[str, Any]) -> None:
     for experiment in data["experiments"]:
         # interrupted or errored: stop here, `ganstudy resume` continues
-        _require_finished(study_dir, experiment, _launch(study_dir, experiment, data["trials"]))
+        _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
 
 
-def _read(study_dir: Path) -> dict[str, Any]:
-    if not (study_dir / manifest.FILENAME).is_file():
+def _read(study_dir: Location) -> dict[str, Any]:
+    study_dir.check_reachable()
+    if not study_dir.is_file(manifest.FILENAME):
         raise UserError(str(study_dir), f"not a study folder (no {manifest.FILENAME})")
     return manifest.read(study_dir)
 
 
-def resume(study_dir: Path, *, address: Optional[str] = None) -> Path:
+def resume(study: str | Path, *, address: Optional[str] = None) -> Location:
     """Finish every Tune experiment of the study: completed trials stay, the rest continue."""
-    study_dir = study_dir.resolve()
+    study_dir = location(study)
     data = _read(study_dir)
     init_ray(address)
     _launch_all(study_dir, data)
     return study_dir
 
 
-def extend(study_dir: Path, spec: StudySpec, *, address: Optional[str] = None) -> tuple[Path, int]:
+def extend(study: str | Path, spec: StudySpec, *, address: Optional[str] = None,
+           mlflow: Optional[str] = None) -> tuple[Location, int]:
     """Add the spec's grid points that the study lacks (matched by config hash) and run only those."""
-    study_dir = study_dir.resolve()
+    study_dir = location(study)
     data = _read(study_dir)
     if spec.search.kind != "grid" or any(e.get("kind") == "optuna" for e in data["experiments"]):
         raise UserError(str(study_dir), "extend adds grid points to grid studies; a search study grows by "
@@ -186,6 +207,8 @@ def extend(study_dir: Path, spec: StudySpec, *, address: Optional[str] = None) -
     data.setdefault("extensions", []).append({"experiment": name, "spec": spec.model_dump()})
     init_ray(address)
     _check_resources(spec, address)
+    tracking = spec.tracking.model_dump() if spec.tracking.mlflow else data.get("tracking") or {}
+    data["tracking"] = _tracking(tracking, mlflow, study_dir.name)
     manifest.write(study_dir, data)
-    _require_finished(study_dir, experiment, _launch(study_dir, experiment, data["trials"]))
+    _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
     return study_dir, len(new)

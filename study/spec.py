@@ -69,6 +69,13 @@ class Search(BaseModel):
     space: dict[str, Distribution] = {}
 
 
+class Tracking(BaseModel):
+    """Experiment trackers that get every trial's config and metrics (``mlflow``: a tracking URI)."""
+
+    model_config = ConfigDict(extra="forbid")
+    mlflow: Optional[str] = Field(None, min_length=1)
+
+
 class StudySpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=f"^{NAME.pattern}$")
@@ -80,6 +87,7 @@ class StudySpec(BaseModel):
     resources: Resources = Resources()
     max_failures: int = Field(2, ge=0, description="retries of a failed trial, from its last checkpoint")
     search: Search = Search()
+    tracking: Tracking = Tracking()
 
     @field_validator("grid")
     @classmethod

@@ -26,7 +26,7 @@ def tiny() -> dict:
 def ray_local():
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="warning",
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="warning",
              object_store_memory=100 * 1024**2)
     yield ray
     ray.shutdown()

@@ -1,0 +1,64 @@
+"""Experiment tracking: every trial's config and metrics in MLflow, one MLflow run per trial.
+
+Through Ray Tune's ``MLflowLoggerCallback`` (it runs on the driver, so a file store is written on
+the machine that runs ``ganstudy``). The MLflow experiment is named after the study; each run is
+tagged with the study, its Tune experiment and the trial's config hash (the ``key`` column of the
+report), so a run in MLflow and a row of ``trials.csv`` are matched exactly. A trial continued by
+``ganstudy resume`` logs into the run it started, not a new one.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from ray.air.integrations.mlflow import MLflowLoggerCallback
+
+from analysis.keys import config_key
+from study.errors import UserError
+
+STUDY_TAG, EXPERIMENT_TAG, KEY_TAG = "ganstudy.study", "ganstudy.experiment", "ganstudy.key"
+
+
+def check(uri: str, where: str, study: str) -> None:
+    """Reach the tracking store before anything starts (a ``UserError`` naming the URI if not)."""
+    try:
+        from mlflow.tracking import MlflowClient
+    except ImportError:
+        raise UserError(where, "MLflow is not installed; pip install mlflow-skinny (or mlflow)") from None
+    try:
+        client = MlflowClient(tracking_uri=uri)
+        if client.get_experiment_by_name(study) is None:
+            client.create_experiment(study)
+    except Exception as e:  # MlflowException, connection errors, a file store MLflow refuses
+        text = str(e).strip().splitlines()
+        raise UserError(where, f"MLflow at {uri} cannot be used: {text[0] if text else type(e).__name__}") from None
+
+
+class StudyMLflow(MLflowLoggerCallback):
+    """Ray's MLflow logger, with the study's tags on each run and one run per trial across resumes."""
+
+    def __init__(self, uri: str, *, study: str, experiment: str):
+        super().__init__(tracking_uri=uri, experiment_name=study,
+                         tags={STUDY_TAG: study, EXPERIMENT_TAG: experiment})
+        self.experiment = experiment
+
+    def log_trial_start(self, trial) -> None:
+        if trial not in self._trial_runs:
+            key = config_key(trial.config)
+            run_id = self._existing_run(key)
+            if run_id is None:
+                tags = {**self.tags, "trial_name": str(trial), KEY_TAG: key}
+                run_id = self.mlflow_util.start_run(tags=tags, run_name=str(trial)).info.run_id
+            self._trial_runs[trial] = run_id
+        super().log_trial_start(trial)
+
+    def _existing_run(self, key: str) -> Optional[str]:
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(tracking_uri=self.tracking_uri)
+        runs = client.search_runs([self.mlflow_util.experiment_id],
+                                  filter_string=f"tags.`{KEY_TAG}` = '{key}' and "
+                                                f"tags.`{EXPERIMENT_TAG}` = '{self.experiment}'")
+        if not runs:
+            return None
+        client.update_run(runs[0].info.run_id, status="RUNNING")  # continued by `ganstudy resume`
+        return runs[0].info.run_id
