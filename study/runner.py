@@ -44,7 +44,9 @@ def _run_config(study_dir: Location, experiment: dict[str, Any], tracking: dict[
     return tune.RunConfig(
         name=experiment["name"], storage_path=str(study_dir),
         failure_config=tune.FailureConfig(max_failures=experiment["max_failures"]),
-        checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
+        # in an object store Tune uploads its experiment state in the background: after a kill it can
+        # name a checkpoint that pruning already deleted, and resume fails; keep them all there
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=2 if study_dir.is_local else None),
         verbose=0,
         callbacks=callbacks)
 
