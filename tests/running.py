@@ -1,7 +1,17 @@
-"""Running a small study from a spec text, as a user would."""
+"""Running a small study from a spec text, as a user would, in this process or as a driver to kill."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
 from study.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_spec(root, name: str, text: str):
@@ -10,3 +20,21 @@ def run_spec(root, name: str, text: str):
     spec.write_text(text)
     assert main(["run", str(spec), "--storage", str(root / "results")]) == 0
     return spec, root / "results" / name
+
+
+def ganstudy_process(*args: str, **kwargs) -> subprocess.Popen:
+    """``ganstudy ARGS`` as a separate driver in its own session (so its process group can be killed)."""
+    return subprocess.Popen([sys.executable, "-m", "study.cli", *args], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def kill_when(driver: subprocess.Popen, ready: Callable[[], bool], *, timeout_s: float, poll_s: float) -> None:
+    """SIGKILL the driver and the local Ray it started as soon as ``ready()``; the driver must stay
+    alive until then, and ``ready()`` must come within ``timeout_s``."""
+    deadline = time.time() + timeout_s
+    while not ready():
+        assert driver.poll() is None, driver.stderr.read()
+        assert time.time() < deadline, "the study did not get going in time"
+        time.sleep(poll_s)
+    os.killpg(driver.pid, signal.SIGKILL)
+    driver.wait()

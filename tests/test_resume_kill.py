@@ -4,16 +4,14 @@ Completed trials are not re-run, interrupted ones continue from their last check
 report has every grid point exactly once.
 """
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.running import ROOT, ganstudy_process, kill_when
+
 SPEC = """
 name: killme
 trial: {dataset: ring8, width: 32, depth: 2, batch_size: 64, iterations: 400, eval_every: 50, eval_samples: 300}
@@ -26,33 +24,20 @@ def _iterations(result_json: Path) -> list[int]:
     return [json.loads(line)["iteration"] for line in result_json.read_text().splitlines() if line.strip()]
 
 
-def _ganstudy(*args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "study.cli", *args], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
-
-
 def test_resume_after_sigkill_finishes_without_rerunning(tmp_path):
     spec = tmp_path / "killme.yaml"
     spec.write_text(SPEC)
     study = tmp_path / "results" / "killme"
-    driver = _ganstudy("run", str(spec), "--storage", str(tmp_path / "results"))
-    deadline = time.time() + 240
-    # wait until one trial has finished and another has checkpointed part-way
-    while time.time() < deadline:
-        runs = {p: _iterations(p) for p in study.glob("grid/trial_*/result.json")}
-        finished = [p for p, its in runs.items() if its and its[-1] == 400]
-        partial = [p for p, its in runs.items() if its and its[-1] < 400]
-        if finished and partial:
-            break
-        assert driver.poll() is None, driver.stderr.read()
-        time.sleep(0.2)
-    else:
-        raise AssertionError("the study did not get going in time")
-    os.killpg(driver.pid, signal.SIGKILL)  # the driver and the local Ray it started
-    driver.wait()
+    driver = ganstudy_process("run", str(spec), "--storage", str(tmp_path / "results"))
+
+    def one_finished_one_partway() -> bool:
+        runs = [_iterations(p) for p in study.glob("grid/trial_*/result.json")]
+        return any(its and its[-1] == 400 for its in runs) and any(its and its[-1] < 400 for its in runs)
+
+    kill_when(driver, one_finished_one_partway, timeout_s=240, poll_s=0.2)
     before = {p.parent.name: _iterations(p) for p in study.glob("grid/trial_*/result.json")}
 
-    resumed = _ganstudy("resume", str(study))
+    resumed = ganstudy_process("resume", str(study))
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
 
     after = {p.parent.name: _iterations(p) for p in study.glob("grid/trial_*/result.json")}

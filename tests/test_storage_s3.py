@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,10 +18,10 @@ import pandas as pd
 import pytest
 
 from study.cli import main
+from tests.running import ganstudy_process, kill_when
 
 pytest.importorskip("moto")
 boto3 = pytest.importorskip("boto3")
-ROOT = Path(__file__).resolve().parents[1]
 BUCKET = "studies"
 SPEC = """
 name: bucket
@@ -88,36 +87,27 @@ def _spec(tmp_path: Path, seeds: str) -> Path:
     return path
 
 
-def _cli(*args: str, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "study.cli", *args], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
-
-
 @pytest.mark.slow
 def test_run_kill_resume_extend_report_all_in_the_bucket(s3, tmp_path):
     uri = f"s3://{BUCKET}/team/results"
     study, prefix = f"{uri}/bucket", "team/results/bucket/"
-    driver = _cli("run", str(_spec(tmp_path, "[0, 1]")), "--storage", uri)
-    deadline = time.time() + 1200  # generous: a shared 2-core machine can starve a niced test
-    while time.time() < deadline:  # until one trial has finished and another has checkpointed part-way
+    driver = ganstudy_process("run", str(_spec(tmp_path, "[0, 1]")), "--storage", uri)
+
+    def one_finished_one_partway() -> bool:
         trials: dict[str, set[str]] = {}
         for key in _keys(prefix + "grid/"):
             parts = key.split("/")
             if len(parts) > 5 and parts[-2].startswith("checkpoint_"):
                 trials.setdefault(parts[-3], set()).add(parts[-2])
-        if any(LAST in c for c in trials.values()) and any(LAST not in c for c in trials.values()):
-            break
-        assert driver.poll() is None, driver.stderr.read()
-        time.sleep(0.5)
-    else:
-        raise AssertionError("the study did not get going in time")
-    os.killpg(driver.pid, signal.SIGKILL)  # the driver and the local Ray it started
-    driver.wait()
+        return any(LAST in c for c in trials.values()) and any(LAST not in c for c in trials.values())
+
+    # generous: a shared 2-core machine can starve a niced test
+    kill_when(driver, one_finished_one_partway, timeout_s=1200, poll_s=0.5)
     assert _text(prefix + "ganstudy.json")  # written before any trial started
 
-    resumed = _cli("resume", study)
+    resumed = ganstudy_process("resume", study)
     assert resumed.wait(timeout=900) == 0, resumed.stderr.read()
-    extended = _cli("extend", study, str(_spec(tmp_path, "[0, 1, 2]")))
+    extended = ganstudy_process("extend", study, str(_spec(tmp_path, "[0, 1, 2]")))
     assert extended.wait(timeout=900) == 0, extended.stderr.read()
 
     # every trial ran once: its reports go up in iteration, none repeated, and end at the last one
