@@ -185,13 +185,16 @@ def train(config: dict[str, Any] | TrialConfig, *, resume: Optional[dict[str, An
         trial.restore(resume)
     last: Optional[dict[str, Any]] = resume.get("last_record") if resume else None
     budget = cfg.max_grad_calls
-    bar = tqdm(total=budget or cfg.iterations, initial=trial.progress.grad_calls if budget else trial.progress.iteration,
-               disable=not progress_bar, desc=f"{cfg.optimizer}+{cfg.regularizer} lr={cfg.lr:g}",
-               unit="grad" if budget else "it")
+
+    def spent() -> int:  # the bar counts what the run length is measured in
+        return trial.progress.grad_calls if budget else trial.progress.iteration
+
+    bar = tqdm(total=budget or cfg.iterations, initial=spent(), disable=not progress_bar,
+               desc=f"{cfg.optimizer}+{cfg.regularizer} lr={cfg.lr:g}", unit="grad" if budget else "it")
     while trial.progress.status == "running" and not trial.out_of_budget():
-        before = trial.progress.grad_calls if budget else trial.progress.iteration
+        before = spent()
         ok = trial.step()
-        bar.update((trial.progress.grad_calls if budget else trial.progress.iteration) - before)
+        bar.update(spent() - before)
         if ok and not trial.evaluation_due():
             continue
         last = trial.record()
