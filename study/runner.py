@@ -34,9 +34,11 @@ def _run_config(study_dir: Location, experiment: dict[str, Any], tracking: dict[
     from ray import tune
 
     from study.progress import StudyProgress
+    from study.result_log import ResultLog
 
     callbacks = [StudyProgress(PROGRESS_LOG_ENV, label=experiment["name"],
-                               total=experiment.get("budget") or len(experiment["keys"]))]
+                               total=experiment.get("budget") or len(experiment["keys"])),
+                 ResultLog()]  # in place of Tune's JSON logger: no report written twice on resume
     if tracking.get("mlflow"):
         from study.tracking import StudyMLflow
 

@@ -1,7 +1,7 @@
 """Kill the driver (SIGKILL, with its local Ray) mid-study; `ganstudy resume` finishes the study.
 
-Completed trials are not re-run, interrupted ones continue from their last checkpoint, and the
-report has every grid point exactly once.
+Completed trials are not re-run, interrupted ones continue from their last checkpoint, no report is
+written twice, and the report has every grid point exactly once.
 """
 import json
 import subprocess
@@ -20,8 +20,22 @@ resources: {cpu: 1, gpu: 0}
 """
 
 
+def _reports(result_json: Path) -> list[dict]:
+    return [json.loads(line) for line in result_json.read_text().splitlines() if line.strip()]
+
+
 def _iterations(result_json: Path) -> list[int]:
-    return [json.loads(line)["iteration"] for line in result_json.read_text().splitlines() if line.strip()]
+    return [r["iteration"] for r in _reports(result_json)]
+
+
+def _log_a_report_ahead_of_the_checkpoint(result_json: Path) -> None:
+    """What a kill between Tune's logging of a report and its saving of the experiment state leaves
+    (seen in about 2 of 5 runs against a bucket): a report in ``result.json`` that the restored
+    checkpoint does not reach. Written here so that every run of this test meets it."""
+    last = _reports(result_json)[-1]
+    ahead = {**last, "iteration": last["iteration"] + 50, "training_iteration": last["training_iteration"] + 1}
+    with result_json.open("a") as f:
+        f.write(json.dumps(ahead) + "\n")
 
 
 def test_resume_after_sigkill_finishes_without_rerunning(tmp_path):
@@ -36,6 +50,10 @@ def test_resume_after_sigkill_finishes_without_rerunning(tmp_path):
 
     kill_when(driver, one_finished_one_partway, timeout_s=240, poll_s=0.2)
     before = {p.parent.name: _iterations(p) for p in study.glob("grid/trial_*/result.json")}
+    interrupted = [n for n, its in before.items() if its and its[-1] < 400]
+    assert interrupted
+    for name in interrupted:
+        _log_a_report_ahead_of_the_checkpoint(study / "grid" / name / "result.json")
 
     resumed = ganstudy_process("resume", str(study))
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
@@ -44,13 +62,25 @@ def test_resume_after_sigkill_finishes_without_rerunning(tmp_path):
     for name, its in before.items():
         if its and its[-1] == 400:
             assert after[name] == its, f"{name} finished before the kill and must not run again"
-        assert after[name][: len(its)] == its
-        if len(after[name]) > len(its):  # continued from the last checkpoint (at worst one report back)
-            assert after[name][len(its)] >= its[-1], f"{name} restarted instead of continuing"
-    interrupted = [n for n, its in before.items() if its and its[-1] < 400]
-    assert interrupted and all(after[n][-1] == 400 for n in interrupted)
+        assert after[name] == sorted(set(after[name])), f"{name} has a report twice: {after[name]}"
+        assert after[name][: len(its)] == its and after[name][-1] == 400
+    for name in interrupted:  # continued from a checkpoint: Tune counts its iterations since then anew
+        reports = _reports(study / "grid" / name / "result.json")
+        assert any(r["iterations_since_restore"] < r["training_iteration"] for r in reports), \
+            f"{name} restarted from scratch instead of continuing"
 
     assert subprocess.run([sys.executable, "-m", "study.cli", "report", str(study)], cwd=ROOT).returncode == 0
     trials = pd.read_csv(study / "report" / "trials.csv")
     assert len(trials) == 6 and trials["key"].is_unique
     assert (trials["status"] == "ok").all() and (trials["iterations_done"] == 400).all()
+
+
+def test_a_result_log_is_cut_back_to_the_checkpoint_and_loses_a_torn_line(tmp_path):
+    from study.result_log import cut_to_iteration
+
+    log = tmp_path / "result.json"
+    lines = [json.dumps({"training_iteration": i, "iteration": 50 * i}) for i in (1, 2, 3)]
+    log.write_text("\n".join(lines) + '\n{"training_iteration": 4, "itera')
+    assert cut_to_iteration(log, 2) == 2 and log.read_text() == "".join(f"{x}\n" for x in lines[:2])
+    assert cut_to_iteration(log, 2) == 0 and cut_to_iteration(log, 0) == 2 and log.read_text() == ""
+    assert cut_to_iteration(tmp_path / "missing.json", 0) is None
