@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storage", default="results",
                    help="where studies live: a folder or a URI such as s3://bucket/prefix (default ./results)")
     p.add_argument("--name", help="experiment name (default: the spec's name)")
-    p.add_argument("--address", help="join a Ray cluster: 'auto', 'HOST:PORT' or 'ray://HOST:PORT' "
+    p.add_argument("--address", help="join a Ray cluster: 'auto' or the head's GCS 'HOST:PORT' "
                                      "(default: a local Ray for this run)")
     p.add_argument("--mlflow", metavar="URI", help="log every trial to this MLflow tracking URI "
                                                    "(overrides the spec's tracking.mlflow)")

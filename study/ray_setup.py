@@ -5,6 +5,10 @@ Without an address a run starts its own local Ray, whatever another Ray left on 
 try to join it). With an address, the cluster is checked before ``ray.init`` (which retries for
 minutes and prints tracebacks): nothing listening, an unknown host, a missing or wrong token give
 one line naming the address and what to do, within seconds.
+
+Ray Client (``ray://``) is refused: through it Tune runs the study's driver on the head node, away from
+the study's progress log and from a ``--storage`` folder on the user's machine, and it needs the
+``ray[client]`` extra that this project does not install. Run ganstudy on a node of the cluster instead.
 """
 from __future__ import annotations
 
@@ -49,8 +53,8 @@ print("ok")
 
 
 def init_ray(address: Optional[str] = None, *, num_cpus: Optional[int] = None) -> None:
-    """A local Ray for this run when ``address`` is None; ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``
-    joins a cluster (a ``UserError`` when it cannot)."""
+    """A local Ray for this run when ``address`` is None; ``auto`` or ``HOST:PORT`` joins a cluster (a
+    ``UserError`` when it cannot)."""
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
     import ray
@@ -63,13 +67,15 @@ def init_ray(address: Optional[str] = None, *, num_cpus: Optional[int] = None) -
                  configure_logging=True, logging_level="warning")
         return
     where = f"--address {address}"
-    use_token_if_available()
     if address.startswith("ray://"):
-        _check_tcp(where, address[len("ray://"):])
-    else:
-        target = _resolve(where, address)
-        _check_tcp(where, target)
-        _check_gcs(where, target)
+        raise UserError(where, "Ray Client (ray://) is not supported: Tune would run the study's driver on "
+                               "the head, away from its storage and progress log; run ganstudy on a node of "
+                               "the cluster with --address auto (e.g. through `ray exec` or ssh), or give the "
+                               "head's GCS address HOST:6379")
+    use_token_if_available()
+    target = _resolve(where, address)
+    _check_tcp(where, target)
+    _check_gcs(where, target)
     try:
         ray.init(address=address, log_to_driver=False, logging_level="warning")
     except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as e:
@@ -126,7 +132,7 @@ def _resolve(where: str, address: str) -> str:
 def _split(where: str, target: str) -> tuple[str, int]:
     host, sep, port = target.rpartition(":")
     if not sep or not host or not port.isdigit():
-        raise UserError(where, "expected auto, HOST:PORT or ray://HOST:PORT")
+        raise UserError(where, "expected auto or HOST:PORT")
     return host.strip("[]"), int(port)
 
 

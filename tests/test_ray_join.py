@@ -102,11 +102,12 @@ def test_the_token_in_the_environment_joins_through_an_explicit_address(head, ro
     assert not list(driver_tmp.glob("ray/session_*")), "the driver started its own Ray instead of joining"
 
 
-@pytest.mark.parametrize("case", ["wrong token", "no token", "nothing listening"])
+@pytest.mark.parametrize("case", ["wrong token", "no token", "nothing listening", "ray client"])
 def test_a_driver_that_cannot_join_exits_2_fast_with_one_line(head, root, case):
     home, storage = root / f"home-{case[:2]}", root / f"out-{case[:2]}"
     token = {"wrong token": {"RAY_AUTH_TOKEN": secrets.token_hex(16)}}.get(case, {})
     address = f"127.0.0.1:{_free_port() if case == 'nothing listening' else head.port}"
+    address = f"ray://{address}" if case == "ray client" else address
     done, seconds = _ganstudy(root, _env(home, root / "t-bad", **token), "--address", address,
                               "--storage", str(storage), timeout=60)
     assert done.returncode == 2, done.stderr
@@ -115,7 +116,8 @@ def test_a_driver_that_cannot_join_exits_2_fast_with_one_line(head, root, case):
     assert "Traceback" not in done.stderr
     expected = {"wrong token": "refused this machine's Ray token (from RAY_AUTH_TOKEN)",
                 "no token": "requires Ray's authentication token and this machine has none",
-                "nothing listening": "nothing listens at"}[case]
+                "nothing listening": "nothing listens at",
+                "ray client": "Ray Client (ray://) is not supported"}[case]
     assert expected in lines[0]
     assert seconds < 30, f"took {seconds:.1f} s"
     assert not storage.exists(), "nothing may be written"
