@@ -44,7 +44,7 @@ def _run_config(study_dir: Location, experiment: dict[str, Any], tracking: dict[
 
         callbacks.append(StudyMLflow(tracking["mlflow"], study=study_dir.name, experiment=experiment["name"]))
     return tune.RunConfig(
-        name=experiment["name"], storage_path=str(study_dir),
+        name=experiment["name"], **study_dir.for_tune(),
         failure_config=tune.FailureConfig(max_failures=experiment["max_failures"]),
         # in an object store Tune uploads its experiment state in the background: after a kill it can
         # name a checkpoint that pruning already deleted, and resume fails; keep them all there
@@ -79,9 +79,11 @@ def _launch(study_dir: Location, experiment: dict[str, Any], data: dict[str, Any
     from ray import tune
 
     path = study_dir / experiment["name"]
-    if tune.Tuner.can_restore(str(path)):
-        tuner = tune.Tuner.restore(str(path), trainable=_trainable(experiment["resources"]),
-                                   resume_unfinished=True, resume_errored=True)
+    where = path.for_tune()
+    if tune.Tuner.can_restore(where["storage_path"], storage_filesystem=where.get("storage_filesystem")):
+        tuner = tune.Tuner.restore(where["storage_path"], trainable=_trainable(experiment["resources"]),
+                                   resume_unfinished=True, resume_errored=True,
+                                   storage_filesystem=where.get("storage_filesystem"))
     else:  # never started (or stopped before Ray wrote its state): start it from the manifest
         tuner = _new_tuner(study_dir, experiment, data)
     os.environ[PROGRESS_LOG_ENV] = str(study_dir)  # StudyProgress appends to progress.log there (driver)

@@ -3,7 +3,10 @@
 writes and reads the study's own files (``ganstudy.json``, ``progress.log``, the report) the same way.
 
 An S3-compatible endpoint (MinIO, Ceph, a local test server) comes from the standard
-``AWS_ENDPOINT_URL`` variable, credentials from the usual AWS variables or profile.
+``AWS_ENDPOINT_URL`` variable, credentials from the usual AWS variables or profile. A GCS emulator
+comes from ``STORAGE_EMULATOR_HOST``, the variable Google's own client libraries read (pyarrow's GCS
+client does not: the file system is built here, without credentials, as an emulator wants); real GCS
+takes Google's default credentials.
 
 Writes are whole objects: on a local disk a temporary file renamed over the target, on an object
 store a single upload that becomes visible only once complete. So an interrupted run never leaves
@@ -20,6 +23,7 @@ from typing import Iterator, Optional
 from study.errors import UserError
 
 SKIP_ON_DOWNLOAD = ("checkpoint_",)  # trial checkpoints: large, and the report never reads them
+EMULATOR_RETRY_S = 3  # an emulator that does not answer: fail within seconds (pyarrow's default is 15 min)
 
 
 class Location:
@@ -48,6 +52,13 @@ class Location:
     def __str__(self) -> str:
         return self.uri
 
+    def for_tune(self) -> dict:
+        """Where Ray Tune keeps an experiment of this study: ``{"storage_path": ..., "storage_filesystem":
+        ...}`` (the file system itself for a store, so that Tune's workers use the same endpoint)."""
+        if self.is_local:
+            return {"storage_path": self.path}
+        return {"storage_path": self.path, "storage_filesystem": self.fs}
+
     def __repr__(self) -> str:
         return f"Location({self.uri!r})"
 
@@ -56,7 +67,7 @@ class Location:
         try:
             return self.fs.get_file_info(path).type
         except OSError as e:
-            raise UserError(self.uri, _describe(e)) from None
+            raise UserError(self.uri, _describe(e, self.uri)) from None
 
     def exists(self) -> bool:
         """Anything is stored there (a file, or a folder with something in it)."""
@@ -70,7 +81,7 @@ class Location:
         try:
             return bool(self.fs.get_file_info(FileSelector(self.path, recursive=False)))
         except OSError as e:
-            raise UserError(self.uri, _describe(e)) from None
+            raise UserError(self.uri, _describe(e, self.uri)) from None
 
     def is_file(self, name: str) -> bool:
         from pyarrow.fs import FileType
@@ -143,25 +154,39 @@ class Location:
         kind = self._type(bucket)
         if kind == FileType.NotFound:
             raise UserError(self.uri, f"bucket {bucket!r} does not exist (or these credentials cannot see it); "
-                                      f"create it first, or check the name{_endpoint_note()}")
+                                      f"create it first, or check the name{_endpoint_note(self.uri)}")
         self.exists()  # listing the prefix: needs read access, fails on wrong credentials
 
 
-def _endpoint_note() -> str:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    return f" (endpoint {endpoint} from AWS_ENDPOINT_URL)" if endpoint else ""
+# what an error names, by store: the variables that set its endpoint, and where its credentials come from
+_STORES = {
+    "s3": (("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"), "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE"),
+    "gs": (("STORAGE_EMULATOR_HOST",), "Google's default credentials, e.g. GOOGLE_APPLICATION_CREDENTIALS"),
+}
 
 
-def _describe(e: OSError) -> str:
+def _store(uri: str) -> tuple[tuple[str, ...], str]:
+    return _STORES.get(uri.partition("://")[0], ((), "the store's credentials"))
+
+
+def _endpoint_note(uri: str) -> str:
+    for name in _store(uri)[0]:
+        if os.environ.get(name):
+            return f" (endpoint {os.environ[name]} from {name})"
+    return ""
+
+
+def _describe(e: OSError, uri: str) -> str:
     text = " ".join(str(e).split())
     upper = text.upper()
-    if "ACCESS_DENIED" in upper or "INVALIDACCESSKEYID" in upper or "SIGNATUREDOESNOTMATCH" in upper \
-            or "FORBIDDEN" in upper:
-        return (f"access denied; check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or "
-                f"AWS_PROFILE){_endpoint_note()}")
-    if "NETWORK_CONNECTION" in upper or "COULD NOT CONNECT" in upper or "COULDN'T CONNECT" in upper \
-            or "RESOLVE" in upper or "TIMED OUT" in upper:
-        return f"the object store does not answer{_endpoint_note()}; check AWS_ENDPOINT_URL and the network"
+    variables, credentials = _store(uri)
+    if any(word in upper for word in ("ACCESS_DENIED", "INVALIDACCESSKEYID", "SIGNATUREDOESNOTMATCH", "FORBIDDEN",
+                                      "PERMISSION_DENIED", "UNAUTHENTICATED")):
+        return f"access denied; check the credentials ({credentials}){_endpoint_note(uri)}"
+    if any(word in upper for word in ("NETWORK_CONNECTION", "COULD NOT CONNECT", "COULDN'T CONNECT", "RESOLVE",
+                                      "TIMED OUT")):
+        check = variables[-1] if variables else "the address"
+        return f"the object store does not answer{_endpoint_note(uri)}; check {check} and the network"
     return text
 
 
@@ -177,14 +202,29 @@ def location(where: str | os.PathLike, *, arg: Optional[str] = None) -> Location
     from pyarrow.fs import FileSystem, LocalFileSystem
 
     try:
-        fs, path = FileSystem.from_uri(text)
+        fs, path = _gcs_emulator(text) or FileSystem.from_uri(text)
     except (ArrowInvalid, ArrowNotImplementedError, ValueError) as e:
         raise UserError(arg or text, f"not a storage URI this installation can open ({' '.join(str(e).split())})") from None
     except OSError as e:
-        raise UserError(arg or text, _describe(e)) from None
+        raise UserError(arg or text, _describe(e, text)) from None
     if isinstance(fs, LocalFileSystem):  # file:///...
         return Location(fs, str(Path(path).resolve()), str(Path(path).resolve()))
     return Location(fs, path, text.rstrip("/"))
+
+
+def _gcs_emulator(uri: str):
+    """(file system, path) of a ``gs://`` URI on the emulator STORAGE_EMULATOR_HOST names, or None."""
+    host = os.environ.get("STORAGE_EMULATOR_HOST")
+    if not host or not uri.startswith("gs://"):
+        return None
+    from datetime import timedelta
+
+    from pyarrow.fs import GcsFileSystem
+
+    scheme, _, endpoint = host.rpartition("://")
+    return (GcsFileSystem(anonymous=True, scheme=scheme or "http", endpoint_override=endpoint.rstrip("/"),
+                          retry_time_limit=timedelta(seconds=EMULATOR_RETRY_S)),
+            uri[len("gs://"):].rstrip("/"))
 
 
 class LocalCopy:

@@ -13,7 +13,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from study.ray_setup import QUIET_ENV
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -32,12 +32,6 @@ trial: {dataset: ring8, width: 16, depth: 1, batch_size: 32, iterations: 20, eva
 grid: {seed: [0, 1]}
 resources: {cpu: 1, gpu: 0}
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(home: Path, tmpdir: Path, **extra: str) -> dict[str, str]:
@@ -52,7 +46,7 @@ class Head:
     """`ray start --head` in its own session: its daemons share the process group we kill."""
 
     def __init__(self, root: Path, **extra: str):
-        self.port, self.tmpdir = _free_port(), root / "head"
+        self.port, self.tmpdir = free_port(), root / "head"
         self.env = _env(root / "head-home", self.tmpdir, **extra)
         self.proc = subprocess.Popen(
             [RAY, "start", "--head", f"--port={self.port}", "--num-cpus=2", "--include-dashboard=false",
@@ -106,7 +100,7 @@ def test_the_token_in_the_environment_joins_through_an_explicit_address(head, ro
 def test_a_driver_that_cannot_join_exits_2_fast_with_one_line(head, root, case):
     home, storage = root / f"home-{case[:2]}", root / f"out-{case[:2]}"
     token = {"wrong token": {"RAY_AUTH_TOKEN": secrets.token_hex(16)}}.get(case, {})
-    address = f"127.0.0.1:{_free_port() if case == 'nothing listening' else head.port}"
+    address = f"127.0.0.1:{free_port() if case == 'nothing listening' else head.port}"
     address = f"ray://{address}" if case == "ray client" else address
     done, seconds = _ganstudy(root, _env(home, root / "t-bad", **token), "--address", address,
                               "--storage", str(storage), timeout=60)

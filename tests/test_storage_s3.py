@@ -7,8 +7,6 @@ AWS_ENDPOINT_URL, and the instance-metadata lookup for credentials is off.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ import pytest
 
 from study.cli import main
 from tests.running import ganstudy_process, kill_when
+from tests.servers import free_port, serve
 
 pytest.importorskip("moto")
 boto3 = pytest.importorskip("boto3")
@@ -32,27 +31,11 @@ resources: {cpu: 1, gpu: 0}
 LAST = "checkpoint_000007"  # 200 / 25 reports, each with a checkpoint
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _moto(**env: str):
+def _moto(**env: str) -> tuple[subprocess.Popen, str]:
     """A moto S3 server on 127.0.0.1; (process, endpoint URL)."""
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            assert proc.poll() is None, "moto server exited"
-            time.sleep(0.3)
-    proc.kill()
-    raise AssertionError("moto server did not start")
+    port = free_port()
+    return serve([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, **env), \
+        f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +142,7 @@ def test_wrong_credentials_are_exit_2_naming_the_uri(s3, tmp_path, capsys, monke
 
 
 def test_an_endpoint_that_does_not_answer_is_exit_2_within_30_s(s3, tmp_path, capsys, monkeypatch):
-    endpoint = f"http://127.0.0.1:{_free_port()}"
+    endpoint = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     start = time.monotonic()
     assert main(["run", str(_spec(tmp_path, "[0]")), "--storage", f"s3://{BUCKET}/x"]) == 2
