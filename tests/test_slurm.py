@@ -1,5 +1,6 @@
-"""``cluster/slurm.sbatch`` on a real single-node Slurm: a tiny study submitted with ``sbatch`` runs on
-the Ray the job starts, refuses a driver without the job's token meanwhile, and reports.
+"""``cluster/slurm.sbatch`` on a real Slurm with two nodes (two slurmd on this machine): a tiny study
+submitted with ``sbatch --nodes=2`` runs on the two-node Ray the job starts (both nodes join it), the
+job's Ray refuses a driver without the job's token meanwhile, and the study reports.
 
 The submission test is out of the default suite (about two minutes, and it needs root to install and
 start Slurm through ``tests/local_slurm.sh``): ``pytest -m slurm tests/test_slurm.py``. The script's
@@ -13,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -33,7 +33,7 @@ resources: {cpu: 1, gpu: 0}
 
 @pytest.fixture(scope="module")
 def slurm():
-    """A single-node Slurm on this machine (started by tests/local_slurm.sh unless one answers)."""
+    """The two-node Slurm of tests/local_slurm.sh on this machine."""
     answers = shutil.which("sinfo") and subprocess.run(["scontrol", "ping"], capture_output=True).returncode == 0
     if not answers and os.geteuid() != 0:
         pytest.skip("no Slurm answers here, and starting one needs root")
@@ -82,7 +82,7 @@ def test_a_study_submitted_with_sbatch_runs_on_the_jobs_ray_and_reports(slurm, t
     log = tmp_path / "job.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}  # the job makes its own token
     submitted = subprocess.run(
-        ["sbatch", "--parsable", f"--chdir={ROOT}", "--cpus-per-task=2", f"--output={log}",
+        ["sbatch", "--parsable", f"--chdir={ROOT}", "--nodes=2", "--cpus-per-task=1", f"--output={log}",
          str(SBATCH), "run", str(spec), "--storage", str(tmp_path / "results")],
         capture_output=True, text=True, env=env)
     assert submitted.returncode == 0, submitted.stderr
@@ -107,7 +107,8 @@ def test_a_study_submitted_with_sbatch_runs_on_the_jobs_ray_and_reports(slurm, t
     finally:
         subprocess.run(["scancel", job], capture_output=True)
     assert (state, code) == ("COMPLETED", "0:0"), log.read_text()
-    assert "study finished" in log.read_text()
+    assert "study finished" in log.read_text() and "2 of 2 node(s) joined" in log.read_text()
+    assert "2 node(s), 1 CPU(s)" in log.read_text()
 
     study = tmp_path / "results" / "onslurm"
     assert main(["report", str(study)]) == 0
