@@ -27,8 +27,9 @@ resources: {cpu: 1, gpu: 0}
 
 
 @pytest.fixture(scope="module")
-def gcs():
-    """One emulator with a bucket; this process and its children reach it through the environment."""
+def gcs(ray_local):
+    """One emulator with a bucket; this process and its children reach it through the environment. The
+    runs here use the module's local Ray (shut down after the module, as the other modules expect)."""
     port = free_port()
     emulator = shutil.which("gcp-storage-emulator", path=str(Path(sys.executable).parent))
     proc = serve([emulator, "start", "--host=127.0.0.1", f"--port={port}", "--in-memory",
