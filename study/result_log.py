@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from ray.tune.logger import JsonLoggerCallback
-
-RESULT_FILE = "result.json"  # Tune's EXPR_RESULT_FILE
+from ray.tune.result import EXPR_RESULT_FILE
 
 
 def _restored_iteration(trial) -> int:
@@ -59,6 +58,6 @@ class ResultLog(JsonLoggerCallback):
         super().log_trial_start(trial)  # fetches the stored file and opens it for appending
         handle = self._trial_files.pop(trial)
         handle.close()
-        path = Path(trial.local_path, RESULT_FILE)
+        path = Path(trial.local_path, EXPR_RESULT_FILE)
         cut_to_iteration(path, _restored_iteration(trial))
         self._trial_files[trial] = path.open("at")
