@@ -23,6 +23,8 @@ import pandas as pd
 from analysis.keys import config_key
 
 MANIFEST = "ganstudy.json"
+ERROR_FILE = "error.txt"  # Ray Tune's: "Failure # N (occurred at ...)" then the exception, per failure
+ERROR_CHARS = 240
 # Ray's bookkeeping, dropped; kept are ``timestamp``, ``time_this_iter_s``, ``time_total_s`` (where the
 # hours went) and ``checkpoint_dir_name`` (where a final record's ``samples_file`` lies)
 RAY_COLUMNS = ("should_checkpoint", "done", "training_iteration", "trial_id", "date", "pid", "hostname", "node_ip",
@@ -126,8 +128,9 @@ def load(experiment: str | Path) -> Experiment:
 
     found: dict[str, dict] = {}
     for name, (trial_dir, _) in zip(names, dirs):
-        errored = (trial_dir / "error.txt").is_file() or (trial_dir / "error.pkl").is_file()
-        attempt = {"last": last.get(name, {}), "n": sizes.get(name, 0), "errored": errored, "dir": name}
+        errored = (trial_dir / ERROR_FILE).is_file() or (trial_dir / "error.pkl").is_file()
+        attempt = {"last": last.get(name, {}), "n": sizes.get(name, 0), "errored": errored, "dir": name,
+                   "error": error_line(trial_dir / ERROR_FILE) if errored else None}
         found[keys[name]] = _best_attempt(found.get(keys[name]), attempt)
 
     evals = pd.DataFrame()
@@ -146,6 +149,20 @@ def load(experiment: str | Path) -> Experiment:
         evals = evals[[c for c in evals.columns if c != "trial_dir"] + ["trial_dir"]]
     trials = pd.DataFrame([_trial_row(key, cfg, found.get(key)) for key, cfg in expected.items()])
     return Experiment(experiment, manifest, evals.reset_index(drop=True), trials)
+
+
+def error_line(path: Path) -> Optional[str]:
+    """Why a trial errored, in one line: the exception line (``Type: message``) of the last failure Ray
+    Tune recorded in ``error.txt``. The file's own first line is only Ray's "Failure # N (occurred at
+    ...)" header, and a traceback's last line is the one that names the error."""
+    if not path.is_file():
+        return None
+    text = path.read_text(errors="replace")
+    last_failure = text.rsplit("Failure # ", 1)[-1].splitlines()[1:] if "Failure # " in text else text.splitlines()
+    lines = [line.strip() for line in last_failure if line.strip()]
+    if not lines:
+        return None
+    return lines[-1][:ERROR_CHARS]
 
 
 def _finished(attempt) -> bool:
@@ -177,6 +194,7 @@ def _trial_row(key: str, config: dict[str, Any], attempt) -> dict[str, Any]:
     else:
         status = "incomplete"
     row["status"] = status
+    row["error"] = attempt["error"] if status == "error" else None
     row["iterations_done"] = _value(last, "iteration") or 0  # `iterations` is the planned length
     for name in ("wall_time_s", "grad_calls", "score_name", "score_mode", "protocol", "best_iteration"):
         row[name] = _value(last, name)

@@ -9,18 +9,16 @@ import textwrap
 from pathlib import Path
 from typing import Optional
 
-import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.ticker as ticker
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker as ticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from analysis.atomic import write_atomic  # noqa: E402
-from analysis.grid import ENVIRONMENT, SCORED, environment_label  # noqa: E402
-from analysis.lr_width import near_best  # noqa: E402
+from analysis.atomic import write_atomic
+from analysis.figure_style import themed
+from analysis.grid import ENVIRONMENT, SCORED, environment_label
+from analysis.lr_width import near_best
 
 MAX_PANELS = 30  # beyond this a figure is unreadable; the CSV tables carry everything
 DIVERGED = dict(marker="x", color="crimson", s=40, zorder=6)
@@ -88,10 +86,10 @@ def _palette(methods) -> dict:
     return dict(zip(methods, sns.color_palette("tab10", n_colors=max(len(methods), 1))))
 
 
+@themed("whitegrid")
 def score_vs_lr(cells: pd.DataFrame, trials: pd.DataFrame, path: Path, axis: str = "lr_eff") -> Path:
     """Mean score over seeds against learning rate, one panel per environment: line = cell mean,
     band = 95% bootstrap interval over seeds, dots = seeds, red x = diverged, star = published default."""
-    sns.set_theme(style="whitegrid", context="notebook")
     x_col = axis
     cells = cells.assign(environment=environment_label(cells))
     envs = sorted(cells["environment"].unique())
@@ -125,11 +123,11 @@ def score_vs_lr(cells: pd.DataFrame, trials: pd.DataFrame, path: Path, axis: str
     return _save(fig, path)
 
 
+@themed("white")
 def lr_heatmaps(cells: pd.DataFrame, path: Path, floors: Optional[dict] = None) -> Optional[Path]:
     """lr_G x lr_D heatmaps of the mean score over seeds, one per method and environment. Red x: a seed
     diverged in that cell (bigger when more did); white box: near-best cells (within 10%); star: default.
     Drawn with pcolormesh and markers rather than per-cell text, so 20 panels of 10 x 10 take a second."""
-    sns.set_theme(style="white", context="notebook")
     cells = cells.assign(environment=environment_label(cells))
     panels = list(cells.groupby(["environment", "method"], sort=True))[:MAX_PANELS]
     if not panels:
@@ -175,10 +173,10 @@ def lr_heatmaps(cells: pd.DataFrame, path: Path, floors: Optional[dict] = None) 
     return _save(fig, path)
 
 
+@themed("whitegrid")
 def expected_best(curves: pd.DataFrame, path: Path) -> Path:
     """Expected best score after n random-search trials (Dodge et al. 2019) versus n, gradient calls and
     wall time; band: 95% bootstrap interval over seeds (or Dodge's +-1 SD band with one seed)."""
-    sns.set_theme(style="whitegrid", context="notebook")
     curves = curves.assign(environment=environment_label(curves))
     envs = sorted(curves["environment"].unique())[:MAX_PANELS // 3]
     palette = _palette(curves["method"])
@@ -201,12 +199,12 @@ def expected_best(curves: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
+@themed("whitegrid")
 def arch_distributions(trials: pd.DataFrame, path: Path) -> Optional[Path]:
     """Distribution over the whole grid of each method's final score, per architecture."""
     data = trials[trials["status"].isin(SCORED)]
     if data["arch"].nunique() < 2:
         return None
-    sns.set_theme(style="whitegrid", context="notebook")
     data = data.assign(task=data["dataset"].astype(str) + " / " + data["loss"].astype(str))
     tasks = sorted(data["task"].unique())[:MAX_PANELS]
     fig, axes = _figure(1, len(tasks), max(6.0, 1.6 * data["method"].nunique()), 4.0, bottom_in=1.2)
@@ -222,13 +220,13 @@ def arch_distributions(trials: pd.DataFrame, path: Path) -> Optional[Path]:
     return _save(fig, path)
 
 
+@themed("whitegrid")
 def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], path: Path,
                     x: str = "iteration") -> Optional[Path]:
     """Score during training of selected trials: each method's default cell and its tuned best cell,
     against ``x`` (``iteration``, or ``grad_calls`` for a study at equal compute)."""
     if table.empty or "score" not in table or cells.empty:
         return None
-    sns.set_theme(style="whitegrid", context="notebook")
     cells = cells.assign(environment=environment_label(cells))
     good = np.where(cells["mode"] == "max", cells["score"], -cells["score"])
     best = cells.assign(_g=good).sort_values("_g", ascending=False).drop_duplicates(["environment", "method"])
@@ -258,11 +256,11 @@ def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], 
     return _save(fig, path)
 
 
+@themed("whitegrid")
 def iqm_intervals(aggregate: pd.DataFrame, path: Path) -> Optional[Path]:
     """rliable-style interval estimates: IQM of normalised score at default, tuned and over the grid."""
     if aggregate.empty:
         return None
-    sns.set_theme(style="whitegrid", context="notebook")
     methods = aggregate.sort_values("method")["method"].tolist()
     fig, axes = _figure(1, 3, 4.0, 0.45 * len(methods) + 0.8, left_in=1.6, sharey=True, sharex=True)
     palette = _palette(methods)

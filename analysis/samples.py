@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from analysis.atomic import write_atomic  # noqa: E402
-from analysis.cells import StudyCells  # noqa: E402
-from analysis.tables import fmt  # noqa: E402
+from analysis.atomic import write_atomic
+from analysis.cells import StudyCells
+from analysis.figure_style import themed
+from analysis.tables import fmt
 
 MAX_ROWS = 16  # method x environment rows; beyond this the figure is unreadable
 N_POINTS = 1000
@@ -92,6 +90,7 @@ def _draw(ax, panel: Panel) -> None:
         ax.imshow(plt.imread(panel.path), cmap="gray")
 
 
+@themed("white")
 def samples_figure(chosen: list[Panel], path: Path) -> Optional[Path]:
     """One row per environment and method, columns default | tuned; None when no panel has samples."""
     if not any(p.path for p in chosen):

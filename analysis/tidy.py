@@ -2,7 +2,7 @@
 
 Columns: the trial's config (``optimizer``, ``regularizer``, ``loss``, ``arch``, ``dataset``, learning
 rates, ``seed``, ...), ``status`` (the trial's outcome: ok / diverged / error / incomplete / pending),
-``iteration``, ``eval_status`` (what the trial reported at that evaluation), the score of record
+``error`` (why an errored trial failed: its exception line), ``iteration``, ``eval_status`` (what the trial reported at that evaluation), the score of record
 (``score``, ``score_name``, ``score_mode``, ``best_score`` so far), the protocol, cost
 (``grad_calls``, ``wall_time_s``), every other reported metric, ``default_lr`` (the learning rate of the method's
 published default set) and ``at_default`` (the trial trains at that whole set: see
@@ -25,7 +25,8 @@ from analysis.collect import Experiment
 from analysis.defaults import Defaults
 from analysis.grid import SCORED, at_default_lr, swept_columns
 
-TRIAL_FIRST = ["key", "status", "optimizer", "regularizer", "loss", "arch", "dataset", "lr", "lr_g", "lr_d",
+OUTCOME = ("status", "error")  # the trial's, spread to each of its rows
+TRIAL_FIRST = ["key", "status", "error", "optimizer", "regularizer", "loss", "arch", "dataset", "lr", "lr_g", "lr_d",
                "seed", "iterations", "iterations_done", "wall_time_s", "grad_calls", "score_name", "score_mode",
                "final_score", "best_score", "best_iteration", "protocol", "default_lr", "at_default",
                "solver_solves", "solver_cap_hits"]
@@ -43,15 +44,16 @@ def from_experiment(exp: Experiment) -> pd.DataFrame:
     config_cols = exp.config_columns
     trials = exp.trials
     defaults = Defaults.from_manifest(exp.manifest)
-    outcome = trials[["key", "status"]]
+    outcome = trials[["key", *OUTCOME]]
     if exp.evals.empty:
-        table = trials[["key", "status", *config_cols]].copy()
+        table = trials[["key", *OUTCOME, *config_cols]].copy()
     else:
         evals = exp.evals.rename(columns={"status": "eval_status"}).drop(columns=["trial_dir"], errors="ignore")
         reported = set(evals["key"].unique())  # a Python set: Series.isin on Arrow strings is slow
         silent = trials.loc[[k not in reported for k in trials["key"]], ["key", *config_cols]]
         table = pd.concat([evals, silent], ignore_index=True)
-        table["status"] = table["key"].map(dict(zip(outcome["key"], outcome["status"])))
+        for name in OUTCOME:
+            table[name] = table["key"].map(dict(zip(outcome["key"], outcome[name])))
     order = pd.Series(np.arange(len(trials)), index=trials["key"].to_numpy())
     table = (table.assign(_order=table["key"].map(order))
              .sort_values(["_order", "iteration"] if "iteration" in table else ["_order"], kind="stable",
@@ -68,7 +70,7 @@ def from_experiment(exp: Experiment) -> pd.DataFrame:
     configs = trials[["key", *config_cols]]
     at = defaults.mask(configs, swept_columns(configs, config_cols))
     table["at_default"] = table["key"].map(dict(zip(configs["key"], at.to_numpy(bool)))).fillna(False).astype(bool)
-    first = ["key", "status", *config_cols, "iteration", "eval_status", "score", "score_name", "score_mode",
+    first = ["key", *OUTCOME, *config_cols, "iteration", "eval_status", "score", "score_name", "score_mode",
              "best_score", "best_iteration", "protocol", "grad_calls", "wall_time_s", "default_lr", "at_default"]
     first = [c for c in dict.fromkeys(first) if c in table]
     return table[first + [c for c in table.columns if c not in first]]
@@ -87,6 +89,7 @@ def trials_table(table: pd.DataFrame, config_columns: list[str]) -> pd.DataFrame
     col = lambda name: last[name] if name in last else pd.Series(np.nan, index=last.index)  # noqa: E731
     out = last[["key", *[c for c in config_columns if c in last]]].copy()
     out["status"] = last["status"]
+    out["error"] = col("error")
     out["iterations_done"] = col("iteration").fillna(0).astype(int)  # `iterations`: the planned length
     for name in COST:
         if name in last or not name.startswith("solver_"):  # solver counts only where a study has them

@@ -344,6 +344,31 @@ def thin_evidence(summary: pd.DataFrame, trials: pd.DataFrame, n_envs: int, lr_l
     return notes
 
 
+ERRORS_LISTED = 5  # trials named per error line; the rest are counted
+
+
+def errored_lines(missing: pd.DataFrame) -> list[str]:
+    """Errored trials grouped by why they failed (the exception line of each trial's ``error.txt``)."""
+    errored = missing[missing["status"] == "error"]
+    if errored.empty:
+        return []
+    why = errored["error"].fillna("(no error line recorded)") if "error" in errored else \
+        pd.Series("(no error line recorded)", index=errored.index)
+    lines = ["- Errored trials, by the error each raised (Ray Tune's `error.txt` in each trial's folder):"]
+    for line, rows in errored.groupby(why, sort=True):
+        named = [f"{r.method} ({_trial_label(r)})" for r in rows.head(ERRORS_LISTED).itertuples()]
+        more = f" and {len(rows) - ERRORS_LISTED} more" if len(rows) > ERRORS_LISTED else ""
+        shown = line.replace("`", "'")  # the line goes inside a code span
+        lines.append(f"  - {len(rows)} × `{shown}`: {', '.join(named)}{more}.")
+    return lines
+
+
+def _trial_label(row) -> str:
+    parts = [f"{name} {fmt(getattr(row, name))}" for name in ("lr", "lr_g", "lr_d", "seed")
+             if hasattr(row, name) and pd.notna(getattr(row, name))]
+    return ", ".join(parts) or row.key
+
+
 def missing_lines(trials: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     """What a partial study lacks: unscored trials by status and method, and default cells not yet scored."""
     missing = trials[~trials["status"].isin(SCORED)]
@@ -358,6 +383,7 @@ def missing_lines(trials: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
         f"{m} {int(row.sum())} ({', '.join(f'{int(v)} {k}' for k, v in row.items() if v)})"
         for m, row in per.iterrows())
         + ".")
+    lines += errored_lines(missing)
     if "default_score" in summary:
         lacking = summary[summary["default_lr"].notna() & summary["default_score"].isna()]
         if len(lacking):

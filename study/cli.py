@@ -60,6 +60,9 @@ def cmd_extend(args) -> int:
 def cmd_report(args) -> int:
     import tempfile
 
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: the CLI's choice, so that importing analysis leaves a notebook's backend alone
     from analysis.collect import NothingToReport
     from analysis.report import write_report
     from study.storage import LocalCopy, location

@@ -108,7 +108,10 @@ def _require_finished(study_dir: Location, experiment: dict[str, Any], results) 
     short = (experiment.get("budget") or len(experiment["keys"])) - len(results)
     left = sum(1 for r in results if not (r.metrics or {}).get("finished")) + max(short, 0)
     if left:
-        raise StudyIncomplete(study_dir, experiment["name"], left, results.num_errors)
+        # Tune writes each failure to error.txt in the trial's folder: name them, so the line says where to look
+        error_files = [f"{r.path.replace(study_dir.path, str(study_dir), 1)}/error.txt"
+                       for r in results if r.error is not None and r.path]
+        raise StudyIncomplete(study_dir, experiment["name"], left, results.num_errors, error_files)
 
 
 def _experiment(name: str, spec: StudySpec, keys: list[str]) -> dict[str, Any]:

@@ -17,13 +17,24 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Optional
 
 from study.errors import UserError
 
-SKIP_ON_DOWNLOAD = ("checkpoint_",)  # trial checkpoints: large, and the report never reads them
+CHECKPOINT_PREFIX = "checkpoint_"  # Tune's checkpoint folders: model and optimizer states, large
+SAMPLES_PREFIX = "samples."  # a final checkpoint's samples (samples.npz, samples.png): the report draws them
+COPY_THREADS = 16  # parallel requests when copying a study out of an object store
 EMULATOR_RETRY_S = 3  # an emulator that does not answer: fail within seconds (pyarrow's default is 15 min)
+
+
+def report_reads(rel: str) -> bool:
+    """Does the report read this file of a study (a path relative to the study folder)? Everything but
+    checkpoints, and of a checkpoint only its samples."""
+    parts = PurePosixPath(rel).parts
+    in_checkpoint = any(part.startswith(CHECKPOINT_PREFIX) for part in parts[:-1])
+    return not in_checkpoint or parts[-1].startswith(SAMPLES_PREFIX)
 
 
 class Location:
@@ -122,15 +133,22 @@ class Location:
             if info.type == FileType.File:
                 yield info.path[len(self.path) + 1:], info.path
 
-    def download(self, dest: Path, *, skip: tuple[str, ...] = SKIP_ON_DOWNLOAD) -> Path:
-        """Copy the folder (less checkpoints) to ``dest``: what the report reads."""
-        for rel, full in self.files():
-            if any(part.startswith(skip) for part in PurePosixPath(rel).parts[:-1]):
-                continue
+    def download(self, dest: Path, *, threads: int = COPY_THREADS) -> Path:
+        """Copy what the report reads to ``dest``: every file outside the checkpoint folders, and from
+        those only the final samples. Files are fetched in parallel: a study is thousands of small
+        objects, and an object store's latency per request, not its bandwidth, bounds the copy."""
+        wanted = [(rel, full) for rel, full in self.files() if report_reads(rel)]
+
+        def fetch(item: tuple[str, str]) -> None:
+            rel, full = item
             target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             with self.fs.open_input_stream(full) as src, target.open("wb") as out:
                 shutil.copyfileobj(src, out)
+
+        dest.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(fetch, wanted))  # list(): re-raise the first failed copy here
         return dest
 
     def upload(self, source: Path, name: str) -> "Location":

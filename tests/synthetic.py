@@ -30,6 +30,10 @@ REAL_BASE = {"dataset": "ring8", "arch": "mlp", "loss": "wgan", "regularizer": "
              "eval_every": 150, "eval_samples": 2500, "diverge_loss": 1e6, "seed": 0, "device": "auto"}
 
 
+# what Ray Tune writes to a trial's error.txt: a header per failure, then the exception with its traceback
+RAY_ERROR = ("Failure # 1 (occurred at 2026-12-04_10-00-00)\nray::ImplicitFunc.train() (pid=1, ip=127.0.0.1)\n"
+             "  File \"loop.py\", line 1, in step\nRuntimeError: boom\n")
+
 # the lead's registry, as the manifest writes it (trainables/components.py, trainables/regularizers)
 OPTIMIZERS = {
     "adam": {"default_lr": 1e-4, "source": "WGAN-GP code", "competitive": False,
@@ -134,7 +138,7 @@ def write_experiment(root: Path, configs: Iterable[dict], outcome: Callable[[dic
         lines = [json.dumps(r) for r in records]
         (trial / "result.json").write_text("\n".join(lines) + ("\n" if lines else ""))
         if status == "error":
-            (trial / "error.txt").write_text("boom")
+            (trial / "error.txt").write_text(RAY_ERROR)
     manifest = {"spec": {"name": root.name, "description": ""}, "trials": entries,
                 "optimizers": {k: {"default_lr": v, "source": ""} for k, v in defaults.items()}}
     if contract:

@@ -1,7 +1,10 @@
 """The report on synthetic experiment folders whose answers are known."""
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +163,10 @@ def test_partial_study_reports_what_is_missing(tmp_path):
     report = (out / "report.md").read_text()
     assert "incomplete: 2 of 6 trials have no final score (1 error, 1 pending)" in report
     assert "Missing per method: tuned+none 2" in report
+    assert "1 × `RuntimeError: boom`: tuned+none (lr 0.001, seed 1)." in report
+    written = pd.read_csv(out / "trials.csv")
+    assert list(written["error"].dropna()) == ["RuntimeError: boom"]
+    assert written.loc[written["status"] == "error", "error"].item() == "RuntimeError: boom"
     summary = pd.read_csv(out / "summary.csv")
     assert summary.loc[0, "n_missing"] == 2 and summary.loc[0, "n_scored"] == 4
     assert summary.loc[0, "seeds_min"] == 1  # one seed left in two cells: no intervals there
@@ -356,3 +363,37 @@ def test_an_interrupted_search_reports_the_trials_it_ran(tmp_path):
     (exp / "ganstudy.json").write_text(json.dumps(manifest))
     trials = pd.read_csv(write_report(exp) / "trials.csv")
     assert len(trials) == 3 and set(trials["status"]) == {"ok"}
+
+
+def test_error_line_is_the_exception_of_the_last_failure(tmp_path):
+    path = tmp_path / "error.txt"
+    path.write_text("Failure # 1 (occurred at 2026-12-04_10-00-00)\nTraceback (most recent call last):\n"
+                    "  File \"a.py\", line 1\nValueError: first\n\n"
+                    "Failure # 2 (occurred at 2026-12-04_10-05-00)\nray::ImplicitFunc.train()\n"
+                    "  File \"b.py\", line 2\nRuntimeError: CUDA is not available\n")
+    assert collect.error_line(path) == "RuntimeError: CUDA is not available"
+    path.write_text("killed")  # not Ray's format: the file's last line
+    assert collect.error_line(path) == "killed"
+    path.write_text("")
+    assert collect.error_line(path) is None
+    assert collect.error_line(tmp_path / "absent.txt") is None
+
+
+def test_writing_a_report_leaves_the_callers_matplotlib_alone(tmp_path):
+    """A notebook keeps its backend and its style: figures are styled in a context, never globally."""
+    exp = write_experiment(tmp_path / "exp", grid(["adam"], LRS, [0, 1]), outcome, {"adam": 1e-4}, contract=True,
+                           samples="points")
+    script = f"""
+import matplotlib, matplotlib.pyplot as plt
+plt.style.use("ggplot")
+before = dict(matplotlib.rcParams)
+from analysis.report import write_report
+out = write_report({str(exp)!r}, {str(tmp_path / 'report')!r}, n_boot=50)
+assert matplotlib.get_backend().lower() == "svg", matplotlib.get_backend()
+changed = sorted(k for k, v in matplotlib.rcParams.items() if str(before[k]) != str(v))
+assert not changed, changed
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1],
+                          env={**os.environ, "MPLBACKEND": "svg"}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "report" / "samples.png").is_file()

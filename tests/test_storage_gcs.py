@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 
 from study.cli import main
+from study.storage import location
+from tests.same_report import assert_same_report
 from tests.servers import free_port, serve
 
 pytest.importorskip("gcp_storage_emulator")
@@ -50,8 +52,6 @@ def _spec(tmp_path: Path, seeds: str) -> Path:
 def _files(prefix: str) -> list[str]:
     from pyarrow.fs import FileSelector, FileType
 
-    from study.storage import location
-
     where = location(f"gs://{BUCKET}/{prefix}")
     infos = where.fs.get_file_info(FileSelector(where.path, recursive=True, allow_not_found=True))
     return sorted(i.path[len(where.path) + 1:] for i in infos if i.type == FileType.File)
@@ -70,6 +70,15 @@ def test_run_extend_and_report_all_in_a_gcs_bucket(gcs, tmp_path):
     assert main(["report", study, "--out", str(out)]) == 0
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 2 and (trials["status"] == "ok").all() and (trials["iterations_done"] == 40).all()
+
+    # the same study copied whole (checkpoints included) to this disk reports exactly the same, samples too
+    from pyarrow.fs import LocalFileSystem, copy_files
+
+    where = location(study)
+    copy_files(where.path, str(tmp_path / "whole" / "gcs"), source_filesystem=where.fs,
+               destination_filesystem=LocalFileSystem(), use_threads=True)
+    assert main(["report", str(tmp_path / "whole" / "gcs"), "--out", str(tmp_path / "local-report")]) == 0
+    assert_same_report(out, tmp_path / "local-report")
 
 
 def test_a_missing_gcs_bucket_is_exit_2_naming_the_uri(gcs, tmp_path, capsys):

@@ -16,8 +16,11 @@ import pandas as pd
 import pytest
 
 from study.cli import main
+from study.storage import location, report_reads
 from tests.running import ganstudy_process, kill_when
+from tests.same_report import assert_same_report
 from tests.servers import free_port, serve
+from tests.synthetic import grid, write_experiment
 
 pytest.importorskip("moto")
 boto3 = pytest.importorskip("boto3")
@@ -150,3 +153,26 @@ def test_an_endpoint_that_does_not_answer_is_exit_2_within_30_s(s3, tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: s3://{BUCKET}/x") and endpoint in err[0], err
     assert "does not answer" in err[0]
+
+
+def test_a_report_from_the_bucket_is_the_report_of_a_local_copy(s3, tmp_path):
+    """The bucket copy brings the final samples out of the checkpoint folders, and nothing else of them."""
+    local = write_experiment(tmp_path / "synthetic", grid(["adam"], [1e-4, 1e-3], [0, 1]),
+                             lambda c: ("ok", 0.1 / c["lr"] ** 0.1), {"adam": 1e-4}, contract=True, samples="points")
+    (local / "grid" / "trial_00000" / "checkpoint_000002").mkdir(parents=True)
+    (local / "grid" / "trial_00000" / "checkpoint_000002" / "model.pt").write_bytes(b"weights")
+    location(f"s3://{BUCKET}/copies").upload(local, "synthetic")
+
+    assert main(["report", f"s3://{BUCKET}/copies/synthetic", "--out", str(tmp_path / "from-bucket")]) == 0
+    assert main(["report", str(local), "--out", str(tmp_path / "from-disk")]) == 0
+    assert_same_report(tmp_path / "from-bucket", tmp_path / "from-disk")
+
+
+def test_the_copy_keeps_samples_and_leaves_checkpoints_behind():
+    assert report_reads("grid/trial_0/result.json") and report_reads("ganstudy.json")
+    assert report_reads("grid/trial_0/checkpoint_000003/samples.npz")
+    assert report_reads("extend-1/trial_2/checkpoint_000001/samples.png")
+    assert not report_reads("grid/trial_0/checkpoint_000003/state.pt")
+    from trainables.metrics.evaluate import SAMPLE_WRITERS  # every samples file the trials write is copied
+
+    assert all(report_reads(f"grid/t/checkpoint_000001/{w.filename}") for w in SAMPLE_WRITERS.values())

@@ -1,4 +1,7 @@
 """A real (tiny) study through Ray Tune: run, report, resume, refuse to overwrite."""
+import re
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -92,6 +95,11 @@ def test_errored_trials_make_the_run_exit_1_and_point_to_resume(ray_local, tmp_p
     assert main(["run", str(spec), "--storage", str(tmp_path / "results")]) == 1
     err = capsys.readouterr().err
     assert "incomplete:" in err and "1 errored" in err and "ganstudy resume" in err
+    named = re.search(r"why: (\S+/error\.txt)", err)
+    assert named and Path(named.group(1)).is_file(), err  # the line names the file that says why
     assert main(["report", str(tmp_path / "results" / "tiny")]) == 0
     trials = pd.read_csv(tmp_path / "results" / "tiny" / "report" / "trials.csv")
     assert list(trials["status"]) == ["error"]
+    assert trials.loc[0, "error"].startswith("RuntimeError: ")  # the exception line, not Ray's "Failure #" header
+    report = (tmp_path / "results" / "tiny" / "report" / "report.md").read_text()
+    assert f"1 × `{trials.loc[0, 'error']}`" in report
