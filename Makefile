@@ -20,5 +20,6 @@ study: install  ## run the embedded-default study and write its report
 	$(BIN)/ganstudy run $(STUDY) --storage results --name $(NAME)
 	$(BIN)/ganstudy report results/$(NAME)
 
-test: install  ## run the test suite
+test: install  ## lint, then run the test suite
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q

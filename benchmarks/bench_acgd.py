@@ -28,9 +28,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from trainables.architectures.dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402
 from trainables.optim import ACGD  # noqa: E402
-from table import print_table  # noqa: E402  (benchmarks/table.py)
 
 try:
     import CGDs

@@ -26,11 +26,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from trainables.metrics import feature_classifier  # noqa: E402
-from trainables.metrics import fidelity as metrics_fidelity  # noqa: E402
 from trainables.architectures.dcgan import dcgan  # noqa: E402
 from trainables.config import TrialConfig  # noqa: E402
 from trainables.datasets.images import load  # noqa: E402
+from trainables.metrics import feature_classifier  # noqa: E402
+from trainables.metrics import fidelity as metrics_fidelity  # noqa: E402
 
 
 def main() -> None:

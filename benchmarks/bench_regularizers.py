@@ -20,10 +20,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from trainables.config import make_config  # noqa: E402
 from trainables.loop import Trial  # noqa: E402
 from trainables.registry import REGULARIZERS  # noqa: E402
-from table import print_table  # noqa: E402  (benchmarks/table.py)
 
 
 def build(name: str, args) -> Trial:

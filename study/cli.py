@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import yaml
 
@@ -63,7 +64,7 @@ def cmd_report(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # files only: the CLI's choice, so that importing analysis leaves a notebook's backend alone
-    from analysis.collect import NothingToReport
+    from analysis.ingest.collect import NothingToReport
     from analysis.report import write_report
     from study.storage import LocalCopy, location
 
@@ -186,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

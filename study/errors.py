@@ -1,7 +1,7 @@
 """User errors: bad spec, argument or path. The CLI prints ``error: <where>: <what>`` and exits 2."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 ERROR_FILES_SHOWN = 3  # the incomplete line names this many error files, and counts the rest
 

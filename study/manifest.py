@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from analysis.keys import config_key
-from study.storage import Location, location
 from study.spec import StudySpec
+from study.storage import Location, location
 from trainables.config import TrialConfig
 from trainables.registry import OPTIMIZERS, REGULARIZERS
 

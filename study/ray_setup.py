@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
 
 from study.errors import UserError
 
@@ -52,7 +51,7 @@ print("ok")
 """
 
 
-def init_ray(address: Optional[str] = None, *, num_cpus: Optional[int] = None) -> None:
+def init_ray(address: str | None = None, *, num_cpus: int | None = None) -> None:
     """A local Ray for this run when ``address`` is None; ``auto`` or ``HOST:PORT`` joins a cluster (a
     ``UserError`` when it cannot)."""
     for key, value in QUIET_ENV.items():
@@ -82,7 +81,7 @@ def init_ray(address: Optional[str] = None, *, num_cpus: Optional[int] = None) -
         raise UserError(where, f"could not join the cluster: {_first_line(e)}") from None
 
 
-def token_source() -> Optional[str]:
+def token_source() -> str | None:
     """Where Ray would read this machine's cluster token from, or None."""
     if os.environ.get("RAY_AUTH_TOKEN"):
         return "RAY_AUTH_TOKEN"
@@ -146,7 +145,7 @@ def _check_tcp(where: str, target: str) -> None:
     except ConnectionRefusedError:
         raise UserError(where, f"nothing listens at {host}:{port} (connection refused); start the head "
                                f"with `ray start --head --port={port}` or pass the address it printed") from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise UserError(where, f"no answer from {host}:{port} within {CONNECT_TIMEOUT_S:g} s (host down, or a "
                                f"firewall drops the port); check the address and that the port is open") from None
     except OSError as e:

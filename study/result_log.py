@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 from ray.tune.logger import JsonLoggerCallback
 from ray.tune.result import EXPR_RESULT_FILE
@@ -28,7 +27,7 @@ def _restored_iteration(trial) -> int:
     return int(restored.metrics.get("training_iteration", 0))
 
 
-def cut_to_iteration(path: Path, last: int) -> Optional[int]:
+def cut_to_iteration(path: Path, last: int) -> int | None:
     """Drop the lines of the JSON-lines file ``path`` after training iteration ``last``, and a torn
     last line; the number of lines dropped (None if there is no file)."""
     if not path.is_file():

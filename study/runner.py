@@ -3,14 +3,14 @@
 A study folder ``STORAGE/NAME`` holds ``ganstudy.json`` (every expected trial and the Tune
 experiments that run them), ``progress.log``, and one Tune experiment folder per launch: ``grid``
 for ``ganstudy run``, ``extend-1``, ``extend-2``, ... for ``ganstudy extend``, ``optuna-<method>``
-for a search. Each grid experiment runs an explicit list of full trial configs (``points_to_evaluate``), so a restored experiment
-never changes its search space and an extension runs only the configs the study lacks.
+for a search. Each grid experiment runs an explicit list of full trial configs (``points_to_evaluate``),
+so a restored experiment never changes its search space and an extension runs only the configs the study lacks.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from study import manifest
 from study.errors import StudyIncomplete, UserError
@@ -95,7 +95,7 @@ def _launch(study_dir: Location, experiment: dict[str, Any], data: dict[str, Any
 
 def unfinished(study_dir: Location) -> dict[str, int]:
     """Expected trials without a final score, by status (error, incomplete, pending)."""
-    from analysis import collect
+    from analysis.ingest import collect
 
     with LocalCopy(study_dir) as local:
         trials = collect.load(local).trials
@@ -119,7 +119,7 @@ def _experiment(name: str, spec: StudySpec, keys: list[str]) -> dict[str, Any]:
             "max_failures": spec.max_failures}
 
 
-def _check_resources(spec: StudySpec, address: Optional[str]) -> None:
+def _check_resources(spec: StudySpec, address: str | None) -> None:
     """On the local Ray a trial asking for more than the machine has would wait forever."""
     import ray
 
@@ -133,8 +133,8 @@ def _check_resources(spec: StudySpec, address: Optional[str]) -> None:
                                                 f"{have.get(ray_key, 0):g}")
 
 
-def run(spec: StudySpec, *, storage: Path | str, name: Optional[str] = None, address: Optional[str] = None,
-        mlflow: Optional[str] = None) -> Location:
+def run(spec: StudySpec, *, storage: Path | str, name: str | None = None, address: str | None = None,
+        mlflow: str | None = None) -> Location:
     if name is not None and not NAME.fullmatch(name):
         raise UserError(f"--name {name}", "use letters, digits, '_', '.', '-' (a folder name, no path)")
     root = location(storage, arg=f"--storage {storage}")
@@ -159,7 +159,7 @@ def run(spec: StudySpec, *, storage: Path | str, name: Optional[str] = None, add
     return study_dir
 
 
-def _tracking(tracking: dict[str, Any], mlflow: Optional[str], study: str) -> dict[str, Any]:
+def _tracking(tracking: dict[str, Any], mlflow: str | None, study: str) -> dict[str, Any]:
     """The spec's trackers, ``--mlflow`` overriding, each reached before anything is written."""
     if mlflow is not None:
         tracking = {**tracking, "mlflow": mlflow}
@@ -184,7 +184,7 @@ def _read(study_dir: Location) -> dict[str, Any]:
     return manifest.read(study_dir)
 
 
-def resume(study: str | Path, *, address: Optional[str] = None) -> Location:
+def resume(study: str | Path, *, address: str | None = None) -> Location:
     """Finish every Tune experiment of the study: completed trials stay, the rest continue."""
     study_dir = location(study)
     data = _read(study_dir)
@@ -193,8 +193,8 @@ def resume(study: str | Path, *, address: Optional[str] = None) -> Location:
     return study_dir
 
 
-def extend(study: str | Path, spec: StudySpec, *, address: Optional[str] = None,
-           mlflow: Optional[str] = None) -> tuple[Location, int]:
+def extend(study: str | Path, spec: StudySpec, *, address: str | None = None,
+           mlflow: str | None = None) -> tuple[Location, int]:
     """Add the spec's grid points that the study lacks (matched by config hash) and run only those."""
     study_dir = location(study)
     data = _read(study_dir)

@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 from study.spec import Distribution, StudySpec
-from trainables.metrics.evaluate import SCORE_MODES
 from trainables.config import TrialConfig, method_defaults, reads
+from trainables.metrics.evaluate import SCORE_MODES
 from trainables.registry import DATASETS
 
 

@@ -18,14 +18,13 @@ import itertools
 import re
 import typing
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from study.errors import UserError
 from trainables.config import FIELDS, TrialConfig, reads
-
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -40,14 +39,14 @@ class Distribution(BaseModel):
     """One searched hyperparameter: a range (``low``, ``high``, optionally ``log``) or ``choices``."""
 
     model_config = ConfigDict(extra="forbid")
-    low: Optional[float] = None
-    high: Optional[float] = None
+    low: float | None = None
+    high: float | None = None
     log: bool = False
     integer: bool = False
-    choices: Optional[list[Any]] = None
+    choices: list[Any] | None = None
 
     @model_validator(mode="after")
-    def _range_or_choices(self) -> "Distribution":
+    def _range_or_choices(self) -> Distribution:
         if self.choices is not None:
             if self.low is not None or self.high is not None or not self.choices:
                 raise ValueError("give either non-empty choices or low/high")
@@ -73,7 +72,7 @@ class Tracking(BaseModel):
     """Experiment trackers that get every trial's config and metrics (``mlflow``: a tracking URI)."""
 
     model_config = ConfigDict(extra="forbid")
-    mlflow: Optional[str] = Field(None, min_length=1)
+    mlflow: str | None = Field(None, min_length=1)
 
 
 class StudySpec(BaseModel):

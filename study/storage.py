@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import Iterator, Optional
 
 from study.errors import UserError
 
@@ -57,7 +57,7 @@ class Location:
         assert self.is_local
         return Path(self.path)
 
-    def __truediv__(self, name: str) -> "Location":
+    def __truediv__(self, name: str) -> Location:
         return Location(self.fs, f"{self.path}/{name}", f"{self.uri}/{name}")
 
     def __str__(self) -> str:
@@ -151,7 +151,7 @@ class Location:
             list(pool.map(fetch, wanted))  # list(): re-raise the first failed copy here
         return dest
 
-    def upload(self, source: Path, name: str) -> "Location":
+    def upload(self, source: Path, name: str) -> Location:
         """Copy the local folder ``source`` to ``name`` below this one."""
         target = self / name
         for path in sorted(p for p in source.rglob("*") if p.is_file()):
@@ -208,7 +208,7 @@ def _describe(e: OSError, uri: str) -> str:
     return text
 
 
-def location(where: str | os.PathLike, *, arg: Optional[str] = None) -> Location:
+def location(where: str | os.PathLike, *, arg: str | None = None) -> Location:
     """A local path (made absolute) or a URI pyarrow opens; ``UserError`` naming ``arg`` if neither."""
     text = os.fspath(where)
     if "://" not in text:
@@ -222,7 +222,8 @@ def location(where: str | os.PathLike, *, arg: Optional[str] = None) -> Location
     try:
         fs, path = _gcs_emulator(text) or FileSystem.from_uri(text)
     except (ArrowInvalid, ArrowNotImplementedError, ValueError) as e:
-        raise UserError(arg or text, f"not a storage URI this installation can open ({' '.join(str(e).split())})") from None
+        detail = " ".join(str(e).split())
+        raise UserError(arg or text, f"not a storage URI this installation can open ({detail})") from None
     except OSError as e:
         raise UserError(arg or text, _describe(e, text)) from None
     if isinstance(fs, LocalFileSystem):  # file:///...

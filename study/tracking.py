@@ -8,8 +8,6 @@ report), so a run in MLflow and a row of ``trials.csv`` are matched exactly. A t
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from ray.air.integrations.mlflow import MLflowLoggerCallback
 
 from analysis.keys import config_key
@@ -51,7 +49,7 @@ class StudyMLflow(MLflowLoggerCallback):
             self._trial_runs[trial] = run_id
         super().log_trial_start(trial)
 
-    def _existing_run(self, key: str) -> Optional[str]:
+    def _existing_run(self, key: str) -> str | None:
         from mlflow.tracking import MlflowClient
 
         client = MlflowClient(tracking_uri=self.tracking_uri)

@@ -14,8 +14,8 @@ manifest of the current contract is written: ``optimizers`` with their default *
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable, Optional
 
 import numpy as np
 
@@ -105,10 +105,10 @@ def write_samples(folder: Path, config: dict, kind: str) -> str:
     return "samples.png"
 
 
-def write_experiment(root: Path, configs: Iterable[dict], outcome: Callable[[dict], Optional[tuple]],
-                     defaults: dict[str, Optional[float]], evals: int = 2, base: Optional[dict] = None,
+def write_experiment(root: Path, configs: Iterable[dict], outcome: Callable[[dict], tuple | None],
+                     defaults: dict[str, float | None], evals: int = 2, base: dict | None = None,
                      cost: Callable[[dict], float] = lambda config: 1.0, mode: str = "min", contract: bool = False,
-                     samples: Optional[str] = None, trajectory: Optional[Callable[[dict, float], float]] = None,
+                     samples: str | None = None, trajectory: Callable[[dict, float], float] | None = None,
                      cap_share: Callable[[dict], float] = lambda config: 0.0) -> Path:
     """Write a study folder; ``cost(config)`` scales the trial's gradient calls and wall time;
     ``mode="max"`` makes higher scores better (an Inception-Score-like metric). ``contract=True``

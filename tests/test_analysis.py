@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import collect, tidy
+from analysis.ingest import collect, tidy
 from analysis.report import write_report
-from analysis.sensitivity import normalize
+from analysis.stats.sensitivity import normalize
 from tests.synthetic import grid, grid_2d, write_experiment
 
 LRS = [1e-4, 1e-3, 1e-2]
@@ -198,7 +198,7 @@ def test_phi_and_iqm_across_environments(tmp_path):
     trials = pd.read_csv(out / "trials.csv")
     trials["good"] = -trials["final_score"]
     gammas = []
-    for arch, env in trials.groupby("arch"):
+    for _arch, env in trials.groupby("arch"):
         lo, hi = np.percentile(env["good"], 5), np.percentile(env["good"], 95)
         cells = env[env["optimizer"] == "shifty"].groupby("lr")["good"].mean()
         gammas.append(normalize(cells.to_numpy(), lo, hi))
@@ -303,7 +303,7 @@ def test_higher_is_better_scores(tmp_path):
 
 
 def test_clipped_scores_are_flagged_but_flat_methods_are_not():
-    from analysis.verdict import _clipped
+    from analysis.report.words import _clipped
 
     def frame(scores, statuses, methods, lrs):
         return pd.DataFrame({"environment": "e", "status": statuses, "final_score": scores, "method": methods,
@@ -318,7 +318,7 @@ def test_clipped_scores_are_flagged_but_flat_methods_are_not():
 
 
 def test_equal_compute_gives_cheaper_methods_more_trials(tmp_path):
-    from analysis.expected_max import expected_max
+    from analysis.stats.estimators import expected_max
 
     def fate(config):
         return "ok", {1e-4: 0.6, 1e-3: 0.3, 1e-2: 0.9}[config["lr"]] + 0.01 * config["seed"]
@@ -332,7 +332,8 @@ def test_equal_compute_gives_cheaper_methods_more_trials(tmp_path):
     assert summary.loc["dear", "equal_compute_trials"] == 5 and summary.loc["cheap", "equal_compute_trials"] == 12
     scores = -np.array([0.6, 0.61, 0.3, 0.31, 0.9, 0.91])
     assert summary.loc["cheap", "expected_best_equal_compute"] == pytest.approx(-expected_max(scores, [12])[0][0])
-    assert "At equal compute (the gradient calls of 5 random grid trials of dear+none" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "At equal compute (the gradient calls of 5 random grid trials of dear+none" in report
 
 
 def test_a_trial_that_stops_early_does_not_make_its_length_a_swept_setting(tmp_path):

@@ -188,8 +188,10 @@ def test_samples_figure_beside_the_learning_rate_figure(claim_report):
 
 
 def test_samples_choose_one_seed_for_every_panel(claim_report, tmp_path):
-    from analysis import cells, collect, samples, tidy
-    from analysis.defaults import Defaults
+    from analysis.ingest import collect, tidy
+    from analysis.ingest.defaults import Defaults
+    from analysis.report import samples
+    from analysis.stats import cells
 
     exp = collect.load(claim_report[0])
     table = tidy.from_experiment(exp)
@@ -261,7 +263,8 @@ def test_leave_one_seed_out_covers_the_claim_lines(claim_report):
 
 
 def test_where_the_hours_went(claim_report):
-    from analysis import collect, compute, tidy
+    from analysis.ingest import collect, tidy
+    from analysis.stats import compute
 
     table = tidy.from_experiment(collect.load(claim_report[0]))
     h = compute.hours(table)
@@ -281,7 +284,7 @@ def test_every_new_column_is_documented(claim_report):
 
 
 def test_settings_that_differ_only_between_environments_or_methods_are_not_swept():
-    from analysis.grid import swept_columns
+    from analysis.ingest.grid import swept_columns
 
     trials = pd.DataFrame({
         "dataset": ["ring8"] * 4 + ["digits"] * 4, "arch": ["mlp"] * 4 + ["dcgan"] * 4, "loss": "wgan",

@@ -6,10 +6,18 @@ import numpy as np
 import pytest
 from scipy import ndimage, stats
 
-from analysis import expected_max as em
-from analysis.lr_width import near_best, region_2d, width_1d
-from analysis.sensitivity import normalize
-from analysis.stats_bootstrap import iqm, percentile_interval, stratified_iqm, stratified_resample, wilson_interval
+from analysis.stats import estimators as em
+from analysis.stats.estimators import (
+    iqm,
+    near_best,
+    percentile_interval,
+    region_2d,
+    stratified_iqm,
+    stratified_resample,
+    width_1d,
+    wilson_interval,
+)
+from analysis.stats.sensitivity import normalize
 
 
 @pytest.mark.parametrize("values", [[0.3, 0.1, 0.7, 0.5, 0.2], [1.0, 1.0, 2.0, 0.0, 2.0]])  # ties too

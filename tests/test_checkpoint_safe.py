@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from trainables import checkpoint
-from trainables import components  # noqa: F401  (fills the registries)
-from trainables.registry import OPTIMIZERS
-from trainables.loop import Trial
+from trainables import (
+    checkpoint,
+    components,  # noqa: F401  (fills the registries)
+)
 from trainables.config import TrialConfig
+from trainables.loop import Trial
+from trainables.registry import OPTIMIZERS
 
 
 class _Payload:

@@ -28,7 +28,8 @@ grid: {optimizer: [adam, acgd], lr: [1.0e-3, 1.0e-2], seed: [0, 1, 2]}
     ("name: t\ngrid: {lr: [1.0e-3, fast]}\n", "grid.lr[1]: Input should be a valid number"),
     ("name: t\ntrial: {lrr: 1}\n", "trial.lrr: unknown key"),
     ("name: t\nsurprise: 1\n", "surprise: unknown key"),
-    ("name: t\ngrid: {optimizer: [acgd], loss: [wgan, ns]}\n", "grid (optimizer=acgd, loss=ns): loss: optimizer 'acgd'"),
+    ("name: t\ngrid: {optimizer: [acgd], loss: [wgan, ns]}\n",
+     "grid (optimizer=acgd, loss=ns): loss: optimizer 'acgd'"),
     ("name: t\ngrid: {lr: []}\n", "grid: lr: empty list"),
     ("name: t\ntrial: {optimizer: nope}\n", "trial.optimizer: unknown optimizer 'nope'"),
     ("name: [unclosed\n", "invalid YAML"),
@@ -86,7 +87,8 @@ def test_a_storage_uri_no_file_system_opens_is_refused_before_anything_starts(tm
 
 
 def test_missing_dataset_files_are_exit_2_naming_the_path(tmp_path, capsys):
-    spec = _spec(tmp_path, f"name: t\ntrial: {{dataset: cifar10, arch: dcgan, z_dim: 8, data_root: {tmp_path}/nowhere}}\n")
+    spec = _spec(tmp_path,
+                 f"name: t\ntrial: {{dataset: cifar10, arch: dcgan, z_dim: 8, data_root: {tmp_path}/nowhere}}\n")
     for command in (["validate", str(spec)], ["run", str(spec), "--storage", str(tmp_path / "r")],
                     ["trial", str(spec)]):
         assert main(command) == 2
@@ -124,7 +126,8 @@ def test_specs_that_would_fail_inside_trials_are_refused_up_front(tmp_path, caps
 
 
 def test_validate_counts_every_searched_trial(tmp_path, capsys):
-    text = "name: t\ngrid: {optimizer: [adam, sgd]}\nsearch: {kind: optuna, trials_per_method: 7, space: {lr: {low: 1.0e-5, high: 1.0e-2, log: true}}}\n"
+    text = ("name: t\ngrid: {optimizer: [adam, sgd]}\n"
+            "search: {kind: optuna, trials_per_method: 7, space: {lr: {low: 1.0e-5, high: 1.0e-2, log: true}}}\n")
     assert main(["validate", str(_spec(tmp_path, text))]) == 0
     assert "valid, 14 trials" in capsys.readouterr().out
 

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from tests.image_files import write_cifar10, write_folder, write_mnist
 from trainables import preflight
-from trainables.datasets import images as data_images
 from trainables.config import TrialConfig
+from trainables.datasets import images as data_images
 from trainables.datasets.images import DataNotFoundError, load
 from trainables.registry import DATASETS
 

@@ -11,10 +11,10 @@ import torch_fidelity.utils
 
 from tests.image_files import write_mnist, write_random_inception
 from trainables import preflight
-from trainables.metrics import fidelity as metrics_fidelity
 from trainables.architectures.dcgan import dcgan
 from trainables.config import TrialConfig
 from trainables.datasets.images import load
+from trainables.metrics import fidelity as metrics_fidelity
 
 
 @pytest.fixture(scope="module")

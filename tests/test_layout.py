@@ -116,3 +116,27 @@ def test_rooms_keep_their_doors():
             assert not [d for d in deps if d.startswith(("study", "analysis"))], name
             if name != "trainables.ray_trainable":
                 assert "ray" not in third_party[name], name
+
+
+ROOMS = ("analysis.ingest", "analysis.stats", "analysis.report")  # the analysis pipeline, in order
+
+
+def back_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Imports that point back up the analysis pipeline (a later room imported by an earlier one)."""
+    rank = lambda m: next((i for i, room in enumerate(ROOMS) if m == room or m.startswith(room + ".")), None)  # noqa: E731
+    return sorted(f"{m} -> {d}" for m, deps in graph.items() if rank(m) is not None
+                  for d in deps if rank(d) is not None and rank(d) > rank(m))
+
+
+def test_analysis_is_three_rooms_in_pipeline_order():
+    top = sorted(p.name for p in (ROOT / "analysis").glob("*.py"))
+    assert len(top) <= 4, top
+    for room in ROOMS:
+        assert (ROOT / room.replace(".", "/") / "__init__.py").is_file(), room
+    assert back_imports(import_graph()) == []
+
+
+def test_the_back_import_check_sees_stats_importing_report():
+    graph = {"analysis.stats.summary": {"analysis.report.tables", "analysis.ingest.grid"},
+             "analysis.report.words": {"analysis.stats.decisions"}, "analysis.ingest.tidy": {"analysis.atomic"}}
+    assert back_imports(graph) == ["analysis.stats.summary -> analysis.report.tables"]

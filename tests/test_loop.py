@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from trainables import checkpoint
-from trainables.loop import Trial, train
 from trainables.config import TrialConfig
+from trainables.loop import Trial, train
 
 
 def _run(cfg, stop_after=None):

@@ -19,10 +19,10 @@ from trainables.game import Batch, GANGame, TwoPlayerGame
 from trainables.loop import train
 from trainables.losses.adversarial import ns, wgan
 from trainables.methods.base import grads
+from trainables.registry import OPTIMIZERS, REGULARIZERS
 from trainables.regularizers.advas import advas_generator_grads
 from trainables.regularizers.alr import adversarial_direction, alr_penalty
 from trainables.regularizers.brc import brc_generator_grads
-from trainables.registry import OPTIMIZERS, REGULARIZERS
 from trainables.regularizers.gradient_norm import r1_penalty
 
 DTYPE = torch.float64

@@ -10,7 +10,7 @@ from trainables.registry import LOSSES, OPTIMIZERS, REGULARIZERS
 
 def test_matrix_covers_every_combination_and_matches_validation():
     matrix = compatibility_matrix()
-    assert set(matrix) == {(o, r, l) for o in OPTIMIZERS for r in REGULARIZERS for l in LOSSES}
+    assert set(matrix) == {(o, r, loss) for o in OPTIMIZERS for r in REGULARIZERS for loss in LOSSES}
     for (optimizer, regularizer, loss), reason in matrix.items():
         if reason is None:
             TrialConfig(optimizer=optimizer, regularizer=regularizer, loss=loss)

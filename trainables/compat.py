@@ -36,7 +36,8 @@ def check_compatible(cfg) -> None:
         if cfg.eval_samples < 10:
             raise ValueError(f"eval_samples: IS/FID/KID need at least 10 generated images, got {cfg.eval_samples}")
     if cfg.max_grad_calls is None and cfg.eval_every > cfg.iterations:
-        raise ValueError(f"eval_every and iterations: eval_every {cfg.eval_every} exceeds iterations ({cfg.iterations})")
+        raise ValueError(f"eval_every and iterations: eval_every {cfg.eval_every} exceeds iterations "
+                         f"({cfg.iterations})")
 
 
 def _check_regularizers(name: str) -> None:

@@ -1,21 +1,22 @@
 """Every built-in component, registered once. A new method is one module plus one line here."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from trainables import compat
 from trainables.architectures import dcgan, mlp, resnet
 from trainables.datasets import images, toy
 from trainables.losses import adversarial
-from trainables.regularizers import advas, alr, base, brc, gradient_norm
 from trainables.methods.alternating import Alternating
+from trainables.methods.base import adam_or_sgd
 from trainables.methods.competitive import GeneralSum, ZeroSum
 from trainables.methods.extragradient import Extragradient
 from trainables.methods.optimistic import Optimistic
 from trainables.methods.simultaneous import Simultaneous
-from trainables.methods.base import adam_or_sgd
 from trainables.registry import ARCHITECTURES, CONFIG_RULES, DATASETS, LOSSES, OPTIMIZERS, REGULARIZERS
+from trainables.regularizers import advas, alr, base, brc, gradient_norm
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class OptimizerSpec:
     follows_generator_grads: bool = True  # steps G along game.g_grads (so AdvAs/BRC can act on it)
 
     @property
-    def default_lr(self) -> Optional[float]:
+    def default_lr(self) -> float | None:
         return self.defaults.get("lr")
 
 

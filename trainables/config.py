@@ -12,15 +12,22 @@ Two normalisations make equal trials equal configs (one hash, one trial, reporte
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from trainables import components  # noqa: F401  (fills the registries)
 from trainables.registry import ALL, CONFIG_RULES, OPTIMIZERS, REGULARIZERS
 from trainables.regularizers import compose
-
 
 # settings some component reads: reset to their default in a trial whose components do not read them
 OWNED_KEYS = frozenset().union(*(OPTIMIZERS.get(n).uses for n in OPTIMIZERS),
@@ -48,20 +55,20 @@ class TrialConfig(BaseModel):
     spectral_norm: bool = False
     # optimisation
     lr: PositiveFloat = 1e-4
-    lr_g: Optional[PositiveFloat] = Field(None, description="generator lr; defaults to lr")
-    lr_d: Optional[PositiveFloat] = Field(None, description="discriminator lr; defaults to lr")
+    lr_g: PositiveFloat | None = Field(None, description="generator lr; defaults to lr")
+    lr_d: PositiveFloat | None = Field(None, description="discriminator lr; defaults to lr")
     beta1: float = Field(0.5, ge=0.0, lt=1.0)
     beta2: float = Field(0.9, ge=0.0, lt=1.0)
     n_critic: PositiveInt = Field(5, description="D steps per G step (alternating methods only)")
     batch_size: PositiveInt = 256
     # competitive solvers (bcgd, acgd, gacgd)
-    cg_tol: Optional[PositiveFloat] = Field(
+    cg_tol: PositiveFloat | None = Field(
         None, description="relative residual bound: squared for CG (acgd, bcgd), the norm for GMRES (gacgd); "
                           "None: the optimizer's published default")
-    cg_atol: Optional[PositiveFloat] = Field(None, description="absolute residual bound, same semantics; None: default")
-    cg_max_iter: Optional[PositiveInt] = Field(100, description="iteration cap of each solve (ours; None: no cap)")
+    cg_atol: PositiveFloat | None = Field(None, description="absolute residual bound, same semantics; None: default")
+    cg_max_iter: PositiveInt | None = Field(100, description="iteration cap of each solve (ours; None: no cap)")
     acgd_beta: float = Field(0.99, ge=0.0, lt=1.0)
-    acgd_eps: Optional[PositiveFloat] = Field(None, description="None: the optimizer's published default")
+    acgd_eps: PositiveFloat | None = Field(None, description="None: the optimizer's published default")
     # regularizers
     gp_lambda: float = Field(10.0, ge=0.0)
     r1_gamma: float = Field(10.0, ge=0.0, description="R1 weight in (gamma/2) E||grad D(real)||^2")
@@ -77,7 +84,7 @@ class TrialConfig(BaseModel):
     # run length, evaluation and divergence
     iterations: PositiveInt = Field(1000, description="run length; with max_grad_calls, only a cap")
     eval_every: PositiveInt = Field(250, description="iterations between evaluations (unbudgeted trials)")
-    max_grad_calls: Optional[PositiveInt] = Field(
+    max_grad_calls: PositiveInt | None = Field(
         None, description="equal-compute budget: stop once this many gradient calls are spent")
     budget_evals: PositiveInt = Field(4, description="evaluations at equal fractions of max_grad_calls")
     eval_bn: Literal["batch", "running"] = Field(
@@ -87,19 +94,19 @@ class TrialConfig(BaseModel):
     seed: int = Field(0, ge=0)
     device: str = Field("auto", pattern="^(auto|cpu|cuda(:[0-9]+)?)$")
     # images (data_images.py, arch_dcgan.py, arch_resnet.py, metrics_fidelity.py)
-    resolution: Optional[PositiveInt] = Field(
+    resolution: PositiveInt | None = Field(
         None, description="image side, 4*2^k px; None: the dataset's (digits 16, mnist/cifar10/folder 32)")
     width_mult: PositiveFloat = Field(1.0, description="channels of dcgan (64 at 1) and resnet (128 at 1)")
-    data_root: Optional[str] = Field(
+    data_root: str | None = Field(
         None, description="mnist/cifar10 files in torchvision's layout, or the folder dataset's images; "
                           "None: $GANSTUDY_DATA, else ~/.cache/ganstudy/data")
     data_download: bool = Field(False, description="let torchvision download missing mnist/cifar10 files")
     eval_extractor: str = Field("classifier", pattern="^(classifier|inception)$",
                                 description="IS/FID/KID features: a CNN trained on the data (offline) or Inception")
     eval_split: str = Field("train", pattern="^(train|test)$", description="reference split for FID/KID")
-    inception_weights: Optional[str] = Field(
+    inception_weights: str | None = Field(
         None, description="local Inception weights file; None: $GANSTUDY_INCEPTION_WEIGHTS, else download")
-    cache_root: Optional[str] = Field(
+    cache_root: str | None = Field(
         None, description="classifier and reference statistics cache; None: $GANSTUDY_CACHE, else ~/.cache/ganstudy")
 
     @model_validator(mode="before")
@@ -139,7 +146,7 @@ class TrialConfig(BaseModel):
         return name
 
     @model_validator(mode="after")
-    def _compatible(self) -> "TrialConfig":
+    def _compatible(self) -> TrialConfig:
         for rule in CONFIG_RULES:
             CONFIG_RULES.get(rule)(self)
         if self.alr_eps_min > self.alr_eps_max:

@@ -5,8 +5,8 @@ closed-form test game (tests use a bilinear game with the same attributes).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from torch import nn

@@ -14,8 +14,9 @@ import copy
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,8 +24,8 @@ from tqdm.auto import tqdm
 
 from trainables import checkpoint
 from trainables.config import TrialConfig, make_config
-from trainables.metrics.evaluate import EVALUATORS, SAMPLE_WRITERS
 from trainables.game import GANGame
+from trainables.metrics.evaluate import EVALUATORS, SAMPLE_WRITERS
 from trainables.optim import NonFiniteError
 from trainables.registry import ARCHITECTURES, DATASETS, LOSSES, OPTIMIZERS
 from trainables.regularizers import compose
@@ -40,8 +41,8 @@ class Progress:
     wall_time_s: float = 0.0
     grad_calls: int = 0
     status: str = "running"
-    best_score: Optional[float] = None
-    best_iteration: Optional[int] = None
+    best_score: float | None = None
+    best_iteration: int | None = None
     diagnostics: dict[str, float] = field(default_factory=dict)  # sums since the last report
     steps_since_report: int = 0
     evaluations: int = 0
@@ -167,7 +168,7 @@ def _all_finite(*modules: torch.nn.Module) -> bool:
                for t in (*m.parameters(), *m.buffers()) if t.is_floating_point())
 
 
-def _improves(score: float, best: Optional[float], mode: str) -> bool:
+def _improves(score: float, best: float | None, mode: str) -> bool:
     return best is None or (score < best if mode == "min" else score > best)
 
 
@@ -176,14 +177,14 @@ def _finite_and_bounded(stats: dict[str, float], limit: float) -> bool:
     return all(math.isfinite(v) and abs(v) <= limit for v in losses)
 
 
-def train(config: dict[str, Any] | TrialConfig, *, resume: Optional[dict[str, Any]] = None,
-          on_report: Optional[OnReport] = None, progress_bar: bool = False) -> dict[str, Any]:
+def train(config: dict[str, Any] | TrialConfig, *, resume: dict[str, Any] | None = None,
+          on_report: OnReport | None = None, progress_bar: bool = False) -> dict[str, Any]:
     """Run (or continue, from a checkpoint's state) one trial; return the final metrics record."""
     trial = Trial(make_config(config))
     cfg = trial.cfg
     if resume is not None:
         trial.restore(resume)
-    last: Optional[dict[str, Any]] = resume.get("last_record") if resume else None
+    last: dict[str, Any] | None = resume.get("last_record") if resume else None
     budget = cfg.max_grad_calls
 
     def spent() -> int:  # the bar counts what the run length is measured in

@@ -9,13 +9,13 @@
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
+from trainables.config import TrialConfig, make_config
 from trainables.datasets import images as data_images
 from trainables.metrics import fidelity as metrics_fidelity
-from trainables.config import TrialConfig, make_config
 from trainables.registry import DATASETS
 
 
@@ -29,7 +29,7 @@ def check_inputs(config: dict[str, Any] | TrialConfig) -> None:
         metrics_fidelity.check_inception_weights(cfg.inception_weights)
 
 
-def prepare(config: dict[str, Any] | TrialConfig, device: Optional[str] = None) -> dict[str, Any]:
+def prepare(config: dict[str, Any] | TrialConfig, device: str | None = None) -> dict[str, Any]:
     """Load the data and build the evaluation reference (classifier, statistics); return its facts."""
     cfg = make_config(config)
     spec = DATASETS.get(cfg.dataset)

@@ -5,7 +5,8 @@ A new dataset, architecture, loss, regularizer, optimizer or metric is one modul
 """
 from __future__ import annotations
 
-from typing import Any, Generic, Iterator, TypeVar
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 

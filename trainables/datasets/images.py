@@ -24,9 +24,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -53,8 +53,8 @@ class ImageDataset:
     name: str
     train: Tensor
     test: Tensor
-    train_labels: Optional[Tensor] = None
-    test_labels: Optional[Tensor] = None
+    train_labels: Tensor | None = None
+    test_labels: Tensor | None = None
     source: str = ""
     _hash: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -72,7 +72,7 @@ class ImageDataset:
     def labelled(self) -> bool:
         return self.train_labels is not None and self.test_labels is not None
 
-    def split(self, name: str) -> tuple[Tensor, Optional[Tensor]]:
+    def split(self, name: str) -> tuple[Tensor, Tensor | None]:
         if name == "train":
             return self.train, self.train_labels
         if name == "test":
@@ -114,7 +114,7 @@ def resize(images: Tensor, side: int) -> Tensor:
     return out.round().clamp(0, 255).to(torch.uint8)
 
 
-def data_root(value: Optional[str]) -> Path:
+def data_root(value: str | None) -> Path:
     """The config's ``data_root``, else ``$GANSTUDY_DATA``, else ``~/.cache/ganstudy/data``."""
     raw = value or os.environ.get(DATA_ENV) or "~/.cache/ganstudy/data"
     return Path(raw).expanduser().resolve()
@@ -141,7 +141,7 @@ def _load_digits(side: int) -> ImageDataset:
 
 # ---- MNIST and CIFAR-10 through torchvision ----------------------------------------------------
 
-def _missing(name: str, where: Path, files: tuple[str, ...], how: str) -> Optional[DataNotFoundError]:
+def _missing(name: str, where: Path, files: tuple[str, ...], how: str) -> DataNotFoundError | None:
     absent = [f for f in files if not (where / f).is_file()]
     if not absent:
         return None
@@ -151,12 +151,12 @@ def _missing(name: str, where: Path, files: tuple[str, ...], how: str) -> Option
         f"on a machine that is online")
 
 
-def _mnist_missing(root: Path) -> Optional[DataNotFoundError]:
+def _mnist_missing(root: Path) -> DataNotFoundError | None:
     return _missing("mnist", root / "MNIST" / "raw", MNIST_FILES,
                     f"put the four uncompressed MNIST idx files in {root / 'MNIST' / 'raw'} (torchvision's layout)")
 
 
-def _cifar10_missing(root: Path) -> Optional[DataNotFoundError]:
+def _cifar10_missing(root: Path) -> DataNotFoundError | None:
     return _missing("cifar10", root / "cifar-10-batches-py", CIFAR10_FILES,
                     f"unpack cifar-10-python.tar.gz in {root} (torchvision's layout)")
 
@@ -223,7 +223,7 @@ def _image_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
-def _folder_missing(root: Path) -> Optional[DataNotFoundError]:
+def _folder_missing(root: Path) -> DataNotFoundError | None:
     if root.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in root.rglob("*")):
         return None
     return DataNotFoundError(
@@ -260,12 +260,12 @@ def _load_folder(root: Path, side: int) -> ImageDataset:
 
 # ---- registry entry points ---------------------------------------------------------------------
 
-def _side(name: str, resolution: Optional[int]) -> int:
+def _side(name: str, resolution: int | None) -> int:
     return int(resolution) if resolution else DEFAULT_RESOLUTION[name]
 
 
 @functools.lru_cache(maxsize=4)
-def load(name: str, root: Optional[str] = None, resolution: Optional[int] = None,
+def load(name: str, root: str | None = None, resolution: int | None = None,
          download: bool = False) -> ImageDataset:
     """Load (once per process) an image dataset at ``resolution`` (None: its default)."""
     side = _side(name, resolution)
@@ -281,7 +281,7 @@ def load(name: str, root: Optional[str] = None, resolution: Optional[int] = None
     raise ValueError(f"dataset: unknown image dataset {name!r}")
 
 
-def check_available(name: str, root: Optional[str] = None, download: bool = False) -> None:
+def check_available(name: str, root: str | None = None, download: bool = False) -> None:
     """Raise :class:`DataNotFoundError` if a dataset's files are missing (and will not be downloaded)."""
     path = data_root(root)
     check = {"mnist": _mnist_missing, "cifar10": _cifar10_missing, "folder": _folder_missing}.get(name)
@@ -293,7 +293,7 @@ def check_available(name: str, root: Optional[str] = None, download: bool = Fals
 
 
 def _builder(name: str):
-    def build(*, data_root: Optional[str] = None, resolution: Optional[int] = None,
+    def build(*, data_root: str | None = None, resolution: int | None = None,
               data_download: bool = False, **_: object) -> ImageDataset:
         return load(name, data_root, resolution, data_download)
     build.__name__ = name

@@ -8,8 +8,8 @@ general-sum solver (gacgd) or the per-player methods train it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F

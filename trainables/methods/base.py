@@ -1,7 +1,8 @@
 """What every training method provides, and the gradient helpers they share."""
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import torch
 

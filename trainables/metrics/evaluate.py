@@ -15,9 +15,9 @@ Batch statistics depend only on G's weights and the fixed evaluation noise.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -68,7 +68,9 @@ def worst_metrics(data, cfg) -> dict:
 
 
 def evaluate_images(G, data, cfg, device) -> dict:
-    from trainables.metrics import fidelity as metrics_fidelity  # torch-fidelity + torchvision: ~1.5 s, only for image trials
+    from trainables.metrics import (
+        fidelity as metrics_fidelity,  # torch-fidelity + torchvision: ~1.5 s, only for image trials
+    )
 
     return metrics_fidelity.evaluate_images(for_evaluation(G, cfg.eval_bn), data, cfg, device)
 

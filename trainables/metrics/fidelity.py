@@ -32,7 +32,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import torch_fidelity
@@ -43,8 +43,8 @@ from torch_fidelity.metric_isc import isc_featuresdict_to_metric
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 from torch_fidelity.utils import create_feature_extractor, extract_featuresdict_from_input_id_cached
 
-from trainables.metrics import feature_classifier
 from trainables.datasets.images import ImageDataset, to_uint8
+from trainables.metrics import feature_classifier
 
 CACHE_ENV = "GANSTUDY_CACHE"
 INCEPTION_ENV = "GANSTUDY_INCEPTION_WEIGHTS"
@@ -62,18 +62,18 @@ KID_SUBSETS = {"classifier": 10, "inception": 100}
 KID_SUBSET_SIZE = 1000
 
 
-def cache_root(value: Optional[str]) -> Path:
+def cache_root(value: str | None) -> Path:
     """The config's ``cache_root``, else ``$GANSTUDY_CACHE``, else ``~/.cache/ganstudy``."""
     return Path(value or os.environ.get(CACHE_ENV) or "~/.cache/ganstudy").expanduser().resolve()
 
 
-def inception_weights(value: Optional[str]) -> Optional[Path]:
+def inception_weights(value: str | None) -> Path | None:
     """The local Inception weights file, or None for torch-fidelity's download."""
     raw = value or os.environ.get(INCEPTION_ENV)
     return Path(raw).expanduser().resolve() if raw else None
 
 
-def check_inception_weights(value: Optional[str]) -> None:
+def check_inception_weights(value: str | None) -> None:
     path = inception_weights(value)
     if path is not None and not path.is_file():
         raise FileNotFoundError(
@@ -146,7 +146,7 @@ class Reference:
 
     extractor: str
     fe_name: str
-    weights: Optional[str]
+    weights: str | None
     cache_root: str
     cache_name: str
     images: _ReferenceImages
@@ -245,7 +245,7 @@ def _worst_fid(fe, layer: str, ref_stat: dict, shape: tuple[int, ...], device: t
 
 
 def measure(G: torch.nn.Module, ref: Reference, n: int, z_dim: int, device: torch.device, *,
-            kid: bool = True) -> Optional[dict[str, float]]:
+            kid: bool = True) -> dict[str, float] | None:
     """torch-fidelity's metrics of ``n`` images from G; None if G emitted non-finite values."""
     wrapped = _Uint8Generator(G, rgb=ref.extractor == "inception")
     was_training = G.training

@@ -16,7 +16,7 @@ step) against the reference's ``2 k + 5`` (``2 k + 3``), ``k`` = CG iterations.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 

@@ -1,7 +1,8 @@
 """Plumbing shared by the competitive optimizers: players, settings, info and checkpoints."""
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 import torch
 

@@ -7,7 +7,7 @@ no discarded right-hand-side product, and the reaction product accumulated insid
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 

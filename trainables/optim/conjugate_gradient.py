@@ -6,8 +6,8 @@ Stopping rule as in the reference package: stop when ``r^T r < tol * b^T b`` or
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

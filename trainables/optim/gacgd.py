@@ -10,7 +10,7 @@ gets its gradients w.r.t. both players in one backward pass (two passes, the ref
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 

@@ -7,7 +7,7 @@ silently rounds a float64 solve to float32 unless the default dtype is float64).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

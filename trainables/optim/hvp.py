@@ -15,7 +15,7 @@ compiled autograd fails on the convolution double backward; a custom double-back
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

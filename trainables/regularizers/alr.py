@@ -20,8 +20,6 @@ data units: 0.1–10 was set for 32x32x3 images in [-1, 1]; on the unit-radius r
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import nn
 
@@ -38,17 +36,17 @@ def _normalize(v: Tensor) -> Tensor:
     return v / norms.view((-1,) + (1,) * (v.dim() - 1))
 
 
-def _perturb(x: Tensor, r: Tensor, clip: Optional[tuple[float, float]]) -> Tensor:
+def _perturb(x: Tensor, r: Tensor, clip: tuple[float, float] | None) -> Tensor:
     return x + r if clip is None else (x + r).clamp(*clip)
 
 
-def _data_range(x: Tensor) -> Optional[tuple[float, float]]:
+def _data_range(x: Tensor) -> tuple[float, float] | None:
     """Images in this project are scaled to [-1, 1] (tanh generators); points are unbounded."""
     return (-1.0, 1.0) if x.dim() > 2 else None
 
 
 def adversarial_direction(D: nn.Module, x: Tensor, *, xi: float, power_iters: int,
-                          clip: Optional[tuple[float, float]] = None) -> Tensor:
+                          clip: tuple[float, float] | None = None) -> Tensor:
     """Unit direction per sample along which D changes fastest, by ``power_iters`` power-iteration
     steps from a random start (0 steps: the random direction itself, the paper's ablation)."""
     x = x.detach()

@@ -15,8 +15,9 @@ gradient-norm penalties that share one shape (GP, R1) sit together in ``gradient
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import Any
 
 import torch
 from torch import nn
@@ -32,9 +33,9 @@ class Regularizer:
 
     name: str
     side: str
-    extra_grad_calls: Union[int, Callable[[object], int]]
-    penalty: Optional[Callable[[nn.Module, Tensor, Tensor, object], Tensor]] = None
-    generator_grads: Optional[Callable[[object, object, Tensor], list[Tensor]]] = None
+    extra_grad_calls: int | Callable[[object], int]
+    penalty: Callable[[nn.Module, Tensor, Tensor, object], Tensor] | None = None
+    generator_grads: Callable[[object, object, Tensor], list[Tensor]] | None = None
     source: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)  # its published settings
     uses: tuple[str, ...] = ()  # the settings it reads (others of other regularizers are reset)

@@ -4,15 +4,15 @@ Definitions (goodness g = score, or -score when lower is better; cell mean = mea
 - ``best_score``: the best cell mean over the grid ("tuned"); its interval re-selects the best cell in
   every bootstrap replicate.
 - ``default_score``: the mean over seeds of the cell at the method's published default *set* (every
-  swept setting it reads at its default, :mod:`analysis.defaults`); with an older manifest (learning
+  swept setting it reads at its default, :mod:`analysis.ingest.defaults`); with an older manifest (learning
   rate only) the cells at the default learning rate, averaged over any other swept setting.
 - ``one_shot_gap`` = g(best) - g(default) >= 0 in the metric's units: what tuning the grid bought
   over using the default ("default minus tuned" for lower-is-better scores). ``rel_gap`` = gap /
   ``rel_gap_scale``, the scale being ``max(|best|, seed noise)`` (:func:`gap_scale`).
 - ``divergence_rate``: diverged / scored trials with a Wilson 95% interval; diverged trials stay in
   every other statistic with their worst-case score.
-- ``lr_width``: see :mod:`analysis.lr_width`. ``expected_best_1``, ``trials_to_near_best``: see
-  :mod:`analysis.expected_max`.
+- ``lr_width``: see :mod:`analysis.stats.estimators`. ``expected_best_1``, ``trials_to_near_best``: see
+  :mod:`analysis.stats.estimators`.
 Intervals (``*_lo``, ``*_hi``) are 95% stratified-bootstrap percentile intervals over seeds and are
 left empty when a cell involved has fewer than two seeds (one seed gives no spread to resample).
 """
@@ -24,12 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis import expected_max as em
-from analysis.compute import basis
-from analysis.cells import MethodCells, StudyCells
-from analysis.grid import ENVIRONMENT, TOLERANCE, from_good
-from analysis.lr_width import region_2d, width_1d
-from analysis.stats_bootstrap import percentile_interval, wilson_interval
+from analysis.ingest.grid import ENVIRONMENT, TOLERANCE, from_good
+from analysis.stats import estimators as em
+from analysis.stats.cells import MethodCells, StudyCells
+from analysis.stats.compute import basis
+from analysis.stats.estimators import percentile_interval, region_2d, width_1d, wilson_interval
 
 NAN = math.nan
 
@@ -130,8 +129,8 @@ def solver_caps(trials: pd.DataFrame) -> dict[str, float]:
     return {"solver_solves": float(solves), "solver_cap_share": float(hits / solves) if solves > 0 else NAN}
 
 
-def method_row(mc: MethodCells, study: StudyCells, verdict_only: bool = False) -> dict[str, Any]:
-    """``verdict_only``: stop after what the verdict's classification needs (leave-one-seed-out reruns)."""
+def _counts(mc: MethodCells) -> dict[str, Any]:
+    """What was run and how it ended: trial counts by status, cells, seeds, divergence, solver caps."""
     trials, scored = mc.trials, mc.scored
     status = trials["status"].value_counts()
     n_div = int(status.get("diverged", 0))
@@ -150,57 +149,80 @@ def method_row(mc: MethodCells, study: StudyCells, verdict_only: bool = False) -
     row["default_lr"] = mc.default_lr
     row["default_set"] = mc.default.text()
     row["default_in_grid"] = bool(trials["at_default"].fillna(False).astype(bool).any())  # whatever the status
-    if scored.empty:
-        return row
+    return row
+
+
+def _default_vs_tuned(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
+    """The tuned (best) cell, the default cell, and the one-shot gap between them, with intervals."""
     ci_ok = mc.min_seeds >= 2
     noise = study.noise.get(mc.env, NAN)
     good, reps = mc.good, mc.rep_means()
     b = int(np.argmax(good))
-    best_reps = reps.max(axis=1)
+    best_reps = reps.max(axis=1)  # the best cell re-selected in every replicate
     best = mc.cells.iloc[b]
-    row.update({"best_score": float(best["score"]), **dict(zip(("best_score_lo", "best_score_hi"),
-                                                                 _interval(best_reps, mc.mode, ci_ok))),
-                "best_score_sd": float(best["sd"]) if not pd.isna(best["sd"]) else NAN,
-                "best_seeds": int(best["n_seeds"]), "best_cell": best["cell"],
-                **{f"best_{c}": best[c] for c in study.swept}})
+    row: dict[str, Any] = {
+        "best_score": float(best["score"]),
+        **dict(zip(("best_score_lo", "best_score_hi"), _interval(best_reps, mc.mode, ci_ok))),
+        "best_score_sd": float(best["sd"]) if not pd.isna(best["sd"]) else NAN,
+        "best_seeds": int(best["n_seeds"]), "best_cell": best["cell"],
+        **{f"best_{c}": best[c] for c in study.swept}}
     default = mc.cells["at_default"].to_numpy(bool)
-    if default.any():
-        d_good, d_reps = float(good[default].mean()), reps[:, default].mean(axis=1)
-        d_ok = int(mc.cells.loc[default, "n_seeds"].min()) >= 2
-        gap, gap_reps = good[b] - d_good, best_reps - d_reps
-        scale, basis = gap_scale(good[b], noise)
-        scale_reps = np.maximum(np.abs(best_reps), 0.0 if math.isnan(noise) else noise)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rel_reps = np.where(scale_reps > 0, gap_reps / scale_reps, np.nan)
-        row.update({
-            "default_score": from_good(d_good, mc.mode),
-            **dict(zip(("default_score_lo", "default_score_hi"), _interval(d_reps, mc.mode, d_ok))),
-            "default_seeds": int(mc.cells.loc[default, "n_seeds"].sum()),
-            "one_shot_gap": float(gap),
-            **dict(zip(("one_shot_gap_lo", "one_shot_gap_hi"), _interval(gap_reps, "max", ci_ok))),
-            "rel_gap": gap / scale, "rel_gap_scale": scale, "rel_gap_basis": basis,
-            **dict(zip(("rel_gap_lo", "rel_gap_hi"), _interval(rel_reps, "max", ci_ok))),
-        })
-        row["default_near_best"] = bool(row["rel_gap"] <= TOLERANCE) if not math.isnan(scale) else gap == 0
-    if verdict_only:
+    if not default.any():
         return row
+    d_good, d_reps = float(good[default].mean()), reps[:, default].mean(axis=1)
+    d_ok = int(mc.cells.loc[default, "n_seeds"].min()) >= 2
+    gap, gap_reps = good[b] - d_good, best_reps - d_reps
+    scale, scale_basis = gap_scale(good[b], noise)
+    scale_reps = np.maximum(np.abs(best_reps), 0.0 if math.isnan(noise) else noise)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel_reps = np.where(scale_reps > 0, gap_reps / scale_reps, np.nan)
+    row.update({
+        "default_score": from_good(d_good, mc.mode),
+        **dict(zip(("default_score_lo", "default_score_hi"), _interval(d_reps, mc.mode, d_ok))),
+        "default_seeds": int(mc.cells.loc[default, "n_seeds"].sum()),
+        "one_shot_gap": float(gap),
+        **dict(zip(("one_shot_gap_lo", "one_shot_gap_hi"), _interval(gap_reps, "max", ci_ok))),
+        "rel_gap": gap / scale, "rel_gap_scale": scale, "rel_gap_basis": scale_basis,
+        **dict(zip(("rel_gap_lo", "rel_gap_hi"), _interval(rel_reps, "max", ci_ok))),
+    })
+    row["default_near_best"] = bool(row["rel_gap"] <= TOLERANCE) if not math.isnan(scale) else gap == 0
+    return row
+
+
+def _over_the_grid(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
+    """Spread over the grid, learning-rate width, expected best of n trials, best over training, cost."""
+    noise = study.noise.get(mc.env, NAN)
     scores = mc.cells["score"]
-    row.update({"median_score": float(scores.median()),
-                "iqr_score": float(scores.quantile(0.75) - scores.quantile(0.25)),
-                "worst_cell_score": float(scores.max() if mc.mode == "min" else scores.min())})
-    row.update(lr_robustness(mc, study.lr_axes, ci_ok, noise))
+    row: dict[str, Any] = {"median_score": float(scores.median()),
+                           "iqr_score": float(scores.quantile(0.75) - scores.quantile(0.25)),
+                           "worst_cell_score": float(scores.max() if mc.mode == "min" else scores.min())}
+    row.update(lr_robustness(mc, study.lr_axes, mc.min_seeds >= 2, noise))
     values = np.concatenate(mc.values)
     ns = np.arange(1, len(values) + 1)
     curve, _ = em.expected_max(values, ns)
     row["expected_best_1"] = from_good(float(curve[0]), mc.mode)
-    near_scale = max(abs(good[b]), 0.0 if math.isnan(noise) else noise)
-    row["trials_to_near_best"] = em.trials_to_reach(curve, ns, good[b] - TOLERANCE * near_scale)
+    best_good = float(mc.good.max())
+    near_scale = max(abs(best_good), 0.0 if math.isnan(noise) else noise)
+    row["trials_to_near_best"] = em.trials_to_reach(curve, ns, best_good - TOLERANCE * near_scale)
+    scored = mc.scored
     best_training = pd.to_numeric(scored["best_score"], errors="coerce")
     row.update({
         "best_over_training": float(best_training.min() if mc.mode == "min" else best_training.max()),
         "mean_grad_calls": float(pd.to_numeric(scored["grad_calls"], errors="coerce").mean()),
         "mean_wall_time_s": float(pd.to_numeric(scored["wall_time_s"], errors="coerce").mean()),
     })
+    return row
+
+
+def method_row(mc: MethodCells, study: StudyCells, *, verdict_only: bool = False) -> dict[str, Any]:
+    """One ``summary.csv`` row. ``verdict_only``: only what the verdict's classification reads (the
+    leave-one-seed-out reruns), without the statistics over the whole grid."""
+    row = _counts(mc)
+    if mc.scored.empty:
+        return row
+    row.update(_default_vs_tuned(mc, study))
+    if not verdict_only:
+        row.update(_over_the_grid(mc, study))
     return row
 
 
@@ -251,7 +273,7 @@ def equal_compute(study: StudyCells, summary: pd.DataFrame) -> pd.DataFrame:
 def summarize(study: StudyCells, *, verdict_only: bool = False) -> pd.DataFrame:
     """``summary.csv``: one row per method within each environment (columns in a stable order).
     ``verdict_only``: only the columns the verdict's classification reads, no ranks."""
-    summary = pd.DataFrame([method_row(mc, study, verdict_only) for mc in study.methods])
+    summary = pd.DataFrame([method_row(mc, study, verdict_only=verdict_only) for mc in study.methods])
     if verdict_only:
         return summary
     if summary.empty:

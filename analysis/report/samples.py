@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from analysis.atomic import write_atomic
-from analysis.cells import StudyCells
-from analysis.figure_style import themed
-from analysis.tables import fmt
+from analysis.report.figure_style import themed
+from analysis.report.tables import fmt
+from analysis.stats.cells import StudyCells
 
 MAX_ROWS = 16  # method x environment rows; beyond this the figure is unreadable
 N_POINTS = 1000
@@ -34,7 +33,7 @@ class Panel:
     cell: str
     seed: object
     score: float
-    path: Optional[Path]  # None: the trial stored no samples
+    path: Path | None  # None: the trial stored no samples
 
 
 def sample_files(exp_path: Path, table: pd.DataFrame, trial_dirs: dict[str, str]) -> dict[str, Path]:
@@ -91,7 +90,7 @@ def _draw(ax, panel: Panel) -> None:
 
 
 @themed("white")
-def samples_figure(chosen: list[Panel], path: Path) -> Optional[Path]:
+def samples_figure(chosen: list[Panel], path: Path) -> Path | None:
     """One row per environment and method, columns default | tuned; None when no panel has samples."""
     if not any(p.path for p in chosen):
         return None
@@ -121,7 +120,7 @@ def samples_figure(chosen: list[Panel], path: Path) -> Optional[Path]:
     return path
 
 
-def missing_line(chosen: list[Panel]) -> Optional[str]:
+def missing_line(chosen: list[Panel]) -> str | None:
     """A sentence for report.md when some or all pictures are missing."""
     if not chosen:
         return None

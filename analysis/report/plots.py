@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Optional
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as ticker
@@ -16,9 +15,9 @@ import pandas as pd
 import seaborn as sns
 
 from analysis.atomic import write_atomic
-from analysis.figure_style import themed
-from analysis.grid import ENVIRONMENT, SCORED, environment_label
-from analysis.lr_width import near_best
+from analysis.ingest.grid import ENVIRONMENT, SCORED, environment_label
+from analysis.report.figure_style import themed
+from analysis.stats.estimators import near_best
 
 MAX_PANELS = 30  # beyond this a figure is unreadable; the CSV tables carry everything
 DIVERGED = dict(marker="x", color="crimson", s=40, zorder=6)
@@ -124,7 +123,7 @@ def score_vs_lr(cells: pd.DataFrame, trials: pd.DataFrame, path: Path, axis: str
 
 
 @themed("white")
-def lr_heatmaps(cells: pd.DataFrame, path: Path, floors: Optional[dict] = None) -> Optional[Path]:
+def lr_heatmaps(cells: pd.DataFrame, path: Path, floors: dict | None = None) -> Path | None:
     """lr_G x lr_D heatmaps of the mean score over seeds, one per method and environment. Red x: a seed
     diverged in that cell (bigger when more did); white box: near-best cells (within 10%); star: default.
     Drawn with pcolormesh and markers rather than per-cell text, so 20 panels of 10 x 10 take a second."""
@@ -138,7 +137,7 @@ def lr_heatmaps(cells: pd.DataFrame, path: Path, floors: Optional[dict] = None) 
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
     for ax, ((env, method), sub) in zip(axes.ravel(), panels):
-        pivot = lambda v, f: sub.pivot_table(index="lr_g_eff", columns="lr_d_eff", values=v, aggfunc=f)  # noqa: E731
+        pivot = lambda v, f, sub=sub: sub.pivot_table(index="lr_g_eff", columns="lr_d_eff", values=v, aggfunc=f)
         grid, div, seeds = pivot("score", "mean"), pivot("n_diverged", "sum"), pivot("n_seeds", "sum")
         default = pivot("at_default", "any").fillna(False).astype(bool).to_numpy()
         mode = sub["mode"].iloc[0]
@@ -200,7 +199,7 @@ def expected_best(curves: pd.DataFrame, path: Path) -> Path:
 
 
 @themed("whitegrid")
-def arch_distributions(trials: pd.DataFrame, path: Path) -> Optional[Path]:
+def arch_distributions(trials: pd.DataFrame, path: Path) -> Path | None:
     """Distribution over the whole grid of each method's final score, per architecture."""
     data = trials[trials["status"].isin(SCORED)]
     if data["arch"].nunique() < 2:
@@ -222,7 +221,7 @@ def arch_distributions(trials: pd.DataFrame, path: Path) -> Optional[Path]:
 
 @themed("whitegrid")
 def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], path: Path,
-                    x: str = "iteration") -> Optional[Path]:
+                    x: str = "iteration") -> Path | None:
     """Score during training of selected trials: each method's default cell and its tuned best cell,
     against ``x`` (``iteration``, or ``grad_calls`` for a study at equal compute)."""
     if table.empty or "score" not in table or cells.empty:
@@ -245,7 +244,7 @@ def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], 
     colours = {"tuned best": "tab:orange", "published default": "tab:blue"}
     for ax, (env, method) in zip(axes.ravel(), panels):
         sub = rows[(rows["environment"] == env) & (rows["method"] == method)]
-        for (key, role), trial in sub.groupby(["key", "role"]):
+        for (_key, role), trial in sub.groupby(["key", "role"]):
             ax.plot(trial[x].astype(float), trial["score"], color=colours[role], lw=1, alpha=0.8)
             if (trial["status"] == "diverged").any():
                 last = trial.iloc[-1]
@@ -257,7 +256,7 @@ def training_curves(table: pd.DataFrame, cells: pd.DataFrame, swept: list[str], 
 
 
 @themed("whitegrid")
-def iqm_intervals(aggregate: pd.DataFrame, path: Path) -> Optional[Path]:
+def iqm_intervals(aggregate: pd.DataFrame, path: Path) -> Path | None:
     """rliable-style interval estimates: IQM of normalised score at default, tuned and over the grid."""
     if aggregate.empty:
         return None

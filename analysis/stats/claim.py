@@ -10,7 +10,7 @@ versus ``adam+gp`` (``paper``):
 - ``vs_adam_tuned``   = score(method at its default) - score(Adam's best grid cell);
   both in the metric's units (negative = the competitive method is better when lower is better),
   with 95% bootstrap intervals: each block's seeds are resampled within its cells (independent
-  streams, :mod:`analysis.cells`), Adam's best cell is re-selected in every replicate;
+  streams, :mod:`analysis.stats.cells`), Adam's best cell is re-selected in every replicate;
 - ``lr_win_share``: on each method's *default line* (every swept setting but the learning rates at
   its default), the share of learning rates both ran at which the competitive method's cell mean is
   better than Adam's (a tie counts one half).
@@ -18,22 +18,22 @@ versus ``adam+gp`` (``paper``):
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.cells import MethodCells, StudyCells
-from analysis.defaults import Defaults
-from analysis.grid import ENVIRONMENT, from_good
-from analysis.stats_bootstrap import percentile_interval
+from analysis.ingest.defaults import Defaults
+from analysis.ingest.grid import ENVIRONMENT, from_good
+from analysis.stats.cells import MethodCells, StudyCells
+from analysis.stats.estimators import percentile_interval
 
 NAN = math.nan
 BASELINE = "adam"
 PAPER = ("acgd+none", "adam+gp")  # the pairing of arXiv:1910.05852's experiments
 
 
-def _default_reps(mc: MethodCells) -> tuple[float, Optional[np.ndarray], bool]:
+def _default_reps(mc: MethodCells) -> tuple[float, np.ndarray | None, bool]:
     """(goodness at the default, its replicates, whether an interval is possible); NaN without one."""
     if mc.cells.empty or not mc.cells["at_default"].any():
         return NAN, None, False
@@ -80,7 +80,8 @@ def compare(mc: MethodCells, base: MethodCells, defaults: Defaults, swept: list[
         row.update({name: point, f"{name}_lo": lo, f"{name}_hi": hi})
     mine, theirs = _lr_line(mc, defaults, swept), _lr_line(base, defaults, swept)
     shared = mine.index.intersection(theirs.index)
-    wins = float(((mine[shared] > theirs[shared]) + 0.5 * (mine[shared] == theirs[shared])).sum()) if len(shared) else 0.0
+    wins = (float(((mine[shared] > theirs[shared]) + 0.5 * (mine[shared] == theirs[shared])).sum())
+            if len(shared) else 0.0)
     row.update({"lr_shared": len(shared), "lr_wins": wins, "lr_win_share": wins / len(shared) if len(shared) else NAN})
     return row
 

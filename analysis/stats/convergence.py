@@ -7,7 +7,7 @@ budgeted trial, else ``iteration / iterations``. Then
     late_rel_change = (mean final score - mean score at that evaluation) / scale
 
 in the metric's units (negative = still improving when lower is better), with ``scale`` =
-``max(|tuned score|, seed noise)``, the scale of ``rel_gap`` (:func:`analysis.summary.gap_scale`).
+``max(|tuned score|, seed noise)``, the scale of ``rel_gap`` (:func:`analysis.stats.summary.gap_scale`).
 ``flattened`` when ``|late_rel_change| < 5%``: a longer run would probably not move the tuned score
 much. A diverged trial that stopped before 75% contributes its last (worst) score at both ends.
 """
@@ -19,10 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.cells import StudyCells
-from analysis.grid import ENVIRONMENT, from_good
-from analysis.summary import gap_scale
-from analysis.tables import fmt
+from analysis.ingest.grid import ENVIRONMENT, from_good
+from analysis.stats.cells import StudyCells
+from analysis.stats.summary import gap_scale
 
 LATE = 0.75
 FLAT = 0.05
@@ -77,8 +76,9 @@ def convergence_table(study: StudyCells, table: pd.DataFrame) -> pd.DataFrame:
         end = from_good(float(mc.good[b]), mc.mode)
         scale, _ = gap_scale(float(mc.good[b]), study.noise.get(mc.env, NAN))
         change = (end - late) / scale if not (math.isnan(late) or math.isnan(scale)) else NAN
-        row: dict[str, Any] = {**dict(zip(ENVIRONMENT, mc.env)), "method": mc.method, "best_cell": mc.cells.iloc[b]["cell"],
-                               "late_fraction": where, "late_score": late, "end_score": end,
+        row: dict[str, Any] = {**dict(zip(ENVIRONMENT, mc.env)), "method": mc.method,
+                               "best_cell": mc.cells.iloc[b]["cell"], "late_fraction": where, "late_score": late,
+                               "end_score": end,
                                "late_rel_change": change,
                                "flattened": bool(abs(change) < FLAT) if not math.isnan(change) else None}
         rows.append(row)
@@ -93,25 +93,3 @@ def add_to_summary(summary: pd.DataFrame, conv: pd.DataFrame) -> pd.DataFrame:
                          how="left")
 
 
-def view(conv: pd.DataFrame) -> pd.DataFrame:
-    if conv.empty:
-        return conv
-    return pd.DataFrame({
-        "environment": conv[ENVIRONMENT].astype(str).agg(" / ".join, axis=1), "method": conv["method"],
-        "best cell": conv["best_cell"], "at (share of run)": conv["late_fraction"].map(lambda v: fmt(v, 2)),
-        "score there": conv["late_score"].map(fmt), "score at the end": conv["end_score"].map(fmt),
-        "relative change": conv["late_rel_change"].map(lambda v: "—" if pd.isna(v) else f"{100 * v:+.1f}%"),
-        "flattened (< 5%)": conv["flattened"].map(lambda v: "—" if v is None or pd.isna(v) else ("yes" if v else "no")),
-    })
-
-
-def thin_line(conv: pd.DataFrame) -> list[str]:
-    if conv.empty or "flattened" not in conv:
-        return []
-    moving = conv[conv["flattened"] == False]  # noqa: E712 (None: not measurable)
-    if moving.empty:
-        return []
-    return [f"- Training curves have not flattened (the tuned cell's score moved by {100 * FLAT:.0f}% or more over "
-            "the last quarter of the run) for: " + ", ".join(
-                f"{r['method']} ({100 * r['late_rel_change']:+.0f}%)" for _, r in moving.iterrows())
-            + ". A longer run or a larger budget could change their scores and the ranking."]

@@ -9,15 +9,21 @@ grouping, the treatment of failures and the resampling are decided once, here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 import pandas as pd
 
-from analysis.defaults import Defaults, MethodDefault
-from analysis.grid import (ENVIRONMENT, METHOD, SCORED, add_design_columns, fill_nonfinite_scores, lr_axes,
-                           swept_columns)
-from analysis.stats_bootstrap import N_BOOT, Replicates, percentile_interval, stratified_resample
+from analysis.ingest.defaults import Defaults, MethodDefault
+from analysis.ingest.grid import (
+    ENVIRONMENT,
+    METHOD,
+    SCORED,
+    add_design_columns,
+    fill_nonfinite_scores,
+    lr_axes,
+    swept_columns,
+)
+from analysis.stats.estimators import N_BOOT, Replicates, percentile_interval, stratified_resample
 
 
 @dataclass
@@ -27,17 +33,17 @@ class MethodCells:
     optimizer: str
     regularizer: str
     mode: str  # "min": lower is better
-    score_name: Optional[str]
+    score_name: str | None
     default: MethodDefault  # the published default set
     trials: pd.DataFrame  # every expected trial of the method, any status (``at_default`` decided per trial)
     cells: pd.DataFrame  # one row per grid cell with at least one score
     values: list[np.ndarray] = field(default_factory=list)  # goodness of each cell's seeds
     seeds: list[np.ndarray] = field(default_factory=list)  # the seed of each value, same order
     keys: list[np.ndarray] = field(default_factory=list)  # the trial key of each value, same order
-    reps: Optional[Replicates] = None
+    reps: Replicates | None = None
 
     @property
-    def default_lr(self) -> Optional[float]:
+    def default_lr(self) -> float | None:
         return self.default.lr
 
     @property

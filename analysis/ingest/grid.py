@@ -7,8 +7,6 @@ once, for maximisation, and turned back into the metric's own units for output.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pandas as pd
 
@@ -68,7 +66,7 @@ def lr_axes(trials: pd.DataFrame) -> list[str]:
     return ["lr_eff"] if (vary_g or vary_d) else []
 
 
-def at_default_lr(trials: pd.DataFrame, default_lr: Optional[float]) -> pd.Series:
+def at_default_lr(trials: pd.DataFrame, default_lr: float | None) -> pd.Series:
     """Trials whose effective generator and discriminator learning rates are the published default."""
     if default_lr is None or pd.isna(default_lr):
         return pd.Series(False, index=trials.index)

@@ -3,8 +3,8 @@
 The same trials minus every trial of one seed (no new training) go through the same statistics
 (cells, bootstrap with the same number of replicates and generator seed, summary, claim); for each
 method and environment we compare, with the full study's:
-- its verdict class (:func:`analysis.verdict.classify`: within 10% / not / inconclusive / ...);
-- for a competitive method, the words of its claim lines (:func:`analysis.verdict_claim.direction` of
+- its verdict class (:func:`analysis.stats.decisions.classify`: within 10% / not / inconclusive / ...);
+- for a competitive method, the words of its claim lines (:func:`analysis.stats.decisions.direction` of
   the difference to Adam at Adam's default and to Adam tuned, for each pairing).
 A method is *stable* when no left-out seed changes any of them. With one seed there is nothing to
 leave out. Removing a seed also removes its spread: verdicts resting on two seeds often turn into
@@ -16,13 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import cells as cells_mod
-from analysis.claim import claim_table
-from analysis.defaults import Defaults
-from analysis.grid import ENVIRONMENT, SCORED
-from analysis.summary import summarize
-from analysis.verdict import classify
-from analysis.verdict_claim import direction
+from analysis.ingest.defaults import Defaults
+from analysis.ingest.grid import ENVIRONMENT, SCORED
+from analysis.stats import cells as cells_mod
+from analysis.stats.claim import claim_table
+from analysis.stats.decisions import classify, direction
+from analysis.stats.summary import summarize
 
 KEY = ENVIRONMENT + ["method"]
 
@@ -64,25 +63,3 @@ def leave_one_seed_out(trials: pd.DataFrame, config_columns: list[str], defaults
     return pd.DataFrame(list(rows.values()))
 
 
-def view(stab: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
-    if stab.empty:
-        return stab
-    verdicts = {tuple(r[KEY]): classify(r) for _, r in summary.iterrows()}
-    return pd.DataFrame({
-        "environment": stab[ENVIRONMENT].astype(str).agg(" / ".join, axis=1), "method": stab["method"],
-        "verdict": [verdicts.get(tuple(r[KEY]), "—") for _, r in stab.iterrows()],
-        "stable without any one seed": stab["loso_stable"].map(lambda v: "—" if v is None else ("yes" if v else "no")),
-        "what changes": stab["loso_changes"].replace("", "—"),
-    })
-
-
-def lines(stab: pd.DataFrame) -> list[str]:
-    if stab.empty:
-        return []
-    if stab["loso_stable"].isna().all():
-        return ["- Leave one seed out: not measurable, the study has one seed."]
-    unstable = stab[stab["loso_stable"] == False]  # noqa: E712
-    if unstable.empty:
-        return ["- Leave one seed out: no single seed changes any verdict or claim line."]
-    return [f"- Leave one seed out: leaving out a single seed changes the verdict or a claim line of "
-            f"{', '.join(sorted(set(unstable['method'])))} (table *Leave one seed out*)."]

@@ -18,13 +18,14 @@ Older manifests carry only ``default_lr``: then only the learning rates are chec
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.grid import ENVIRONMENT, LR_COLUMNS, METHOD, effective_lrs
+from analysis.ingest.grid import ENVIRONMENT, LR_COLUMNS, METHOD, effective_lrs
 
 NONE = "none"
 SEPARATOR = "+"
@@ -40,7 +41,7 @@ class MethodDefault:
     source: str = ""
 
     @property
-    def lr(self) -> Optional[float]:
+    def lr(self) -> float | None:
         value = self.settings.get("lr")
         return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
@@ -61,7 +62,7 @@ class Defaults:
     config_defaults: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any]) -> "Defaults":
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> Defaults:
         return cls(dict(manifest.get("optimizers") or {}), dict(manifest.get("regularizers") or {}),
                    dict(manifest.get("config_defaults") or {}))
 

@@ -1,31 +1,43 @@
 """``ganstudy report``: experiment folder -> tidy table -> statistics -> tables, figures, report.md.
 
 After collection everything is computed from the tidy table (``evals.parquet``): the per-trial table
-is derived from it, and the statistics from the per-trial table. Files written (see the README, "What every report column means"):
+is derived from it, and the statistics from the per-trial table. Files written (every column is described
+in docs/report.md):
 ``evals.parquet``/``evals.csv`` (tidy), ``trials.csv``, ``summary.csv``, ``claim.csv``, ``cells.csv``,
 ``expected_best.csv``, ``aggregate.csv``, ``importance.csv``, ``tables.tex``, ``report.md`` and PNGs
 (``samples.png`` among them when the trials stored samples).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 
-from analysis import cells as cells_mod
-from analysis import collect, compute, convergence, plots, samples, stability, tables, tidy
 from analysis.atomic import write_atomic, write_text
-from analysis.claim import add_to_summary, claim_table
-from analysis.defaults import Defaults
-from analysis.expected_max import ESTIMATOR
-from analysis.grid import ENVIRONMENT
-from analysis.importance import importance_table
-from analysis.sensitivity import aggregate as aggregate_table
-from analysis.stats_bootstrap import N_BOOT
-from analysis.summary import expected_best_table, summarize
-from analysis.verdict import basis_line, lr_grid, missing_lines, thin_evidence, verdict_lines
-from analysis.verdict_claim import claim_lines
+from analysis.ingest import collect, tidy
+from analysis.ingest.defaults import Defaults
+from analysis.ingest.grid import ENVIRONMENT
+from analysis.report import plots, samples, tables
+from analysis.report.words import (
+    basis_line,
+    claim_lines,
+    convergence_lines,
+    hours_lines,
+    lr_grid,
+    missing_lines,
+    stability_lines,
+    thin_evidence,
+    verdict_lines,
+)
+from analysis.stats import cells as cells_mod
+from analysis.stats import compute, convergence, stability
+from analysis.stats.cells import StudyCells
+from analysis.stats.claim import add_to_summary, claim_table
+from analysis.stats.estimators import ESTIMATOR, N_BOOT
+from analysis.stats.importance import importance_table
+from analysis.stats.sensitivity import aggregate as aggregate_table
+from analysis.stats.summary import expected_best_table, summarize
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -76,71 +88,104 @@ def _prior(trials: pd.DataFrame, swept: list[str]) -> str:
     return "; ".join(parts) or "nothing"
 
 
-def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary_df: pd.DataFrame,
-           aggregate: pd.DataFrame, importance: pd.DataFrame, figures, claim: pd.DataFrame,
-           competitive_said: bool = True, figure_notes: tuple = (), conv: pd.DataFrame = pd.DataFrame(),
-           stab: pd.DataFrame = pd.DataFrame(), hours: Optional[dict] = None) -> str:
-    n_envs = trials[ENVIRONMENT].drop_duplicates().shape[0]
-    lr_levels, lr_decades = lr_grid(study.trials, study.lr_axes)
-    design = study.trials
-    protocols = sorted(trials["protocol"].dropna().unique()) if "protocol" in trials else []
-    scores = trials["score_name"].dropna().unique() if "score_name" in trials else []
-    mode = summary_df["mode"].iloc[0] if len(summary_df) else "min"
-    lines = [
-        f"# GAN robustness study: {exp_name}", "", (description or "").strip(), "",
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything ``report.md`` says, computed once by :func:`write_report`."""
+    name: str
+    description: str
+    trials: pd.DataFrame  # trials.csv
+    study: StudyCells
+    summary: pd.DataFrame  # summary.csv (with convergence and leave-one-seed-out columns)
+    aggregate: pd.DataFrame
+    importance: pd.DataFrame
+    claim: pd.DataFrame
+    figures: list[tuple[Path, str]] = field(default_factory=list)  # (file, caption)
+    competitive_said: bool = True  # the manifest names the competitive optimizers
+    figure_notes: tuple[str | None, ...] = ()
+    conv: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stab: pd.DataFrame = field(default_factory=pd.DataFrame)
+    hours: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_envs(self) -> int:
+        return self.trials[ENVIRONMENT].drop_duplicates().shape[0]
+
+    @property
+    def scored(self) -> bool:
+        return not self.summary.empty and bool(self.summary["n_scored"].any())
+
+
+def _verdict_section(r: ReportInputs) -> list[str]:
+    lr_levels, lr_decades = lr_grid(r.study.trials, r.study.lr_axes)
+    design = r.study.trials
+    return [
         "## Verdict", "",
-        *(claim_lines(claim, summary_df, n_envs, competitive_said) if not summary_df.empty else []),
-        *basis_line(summary_df),
+        *(claim_lines(r.claim, r.summary, r.n_envs, r.competitive_said) if not r.summary.empty else []),
+        *basis_line(r.summary),
         "### Default versus its own tuned score", "",
         "Question: does a method reach its own tuned score at its published default, without tuning? "
-        f"\"Near\" means within 10% of the best grid cell (mean over seeds), measured against max(|tuned score|, "
+        "\"Near\" means within 10% of the best grid cell (mean over seeds), measured against max(|tuned score|, "
         "seed noise). Intervals are 95% bootstrap intervals over seeds.", "",
-        *verdict_lines(summary_df, aggregate, design, n_envs=n_envs, lr_levels=lr_levels, lr_decades=lr_decades),
+        *verdict_lines(r.summary, r.aggregate, design, n_envs=r.n_envs, lr_levels=lr_levels, lr_decades=lr_decades),
         *(["### Leave one seed out", "",
             "Each verdict above and each claim line recomputed on the same trials without one seed (every seed in "
             "turn, no new training): does any single seed decide it?", "",
-            tables.markdown(stability.view(stab, summary_df)), ""] if not stab.empty else []),
+            tables.markdown(tables.stability_view(r.stab, r.summary)), ""] if not r.stab.empty else []),
         "### Where the evidence is thin", "",
-        *thin_evidence(summary_df, design, n_envs, lr_levels, lr_decades, study.n_imputed),
-        *convergence.thin_line(conv), *stability.lines(stab), "",
+        *thin_evidence(r.summary, design, r.n_envs, lr_levels, lr_decades, r.study.n_imputed),
+        *convergence_lines(r.conv), *stability_lines(r.stab), "",
         "### What is missing", "",
-        *missing_lines(design, summary_df), "",
+        *missing_lines(design, r.summary), "",
+        *([tables.markdown(tables.status_counts(design)), ""]
+          if (~r.trials["status"].isin(("ok", "diverged"))).any() else []),
     ]
-    if (~trials["status"].isin(("ok", "diverged"))).any():
-        lines += [tables.markdown(tables.status_counts(design)), ""]
-    if not summary_df.empty and summary_df["n_scored"].any():
-        lines += [
-            "## Default versus tuned", "",
-            "Score at the published default set, best grid cell (tuned), one-shot gap = how much better the tuned "
-            "cell is, in the metric's units and as % of max(|tuned score|, seed noise); estimate [95% interval].",
-            "",
-            tables.markdown(tables.default_vs_tuned(summary_df)), "",
-            "## Robustness over the grid", "",
-            "Width: decades of learning rate whose mean score is within 10% of the best (contiguous around it). "
-            "Diverged trials count with the worst score (Wilson 95% interval on the rate). E[best of 1 trial]: "
-            "the mean over the grid; trials to near-best: random-search trials until the expected best is within "
-            f"10% of the tuned score ({ESTIMATOR}).", "",
-            tables.markdown(tables.robustness(summary_df)), "",
-            "## Have the curves flattened?", "",
-            "Each method's tuned cell: mean score over seeds at the evaluation nearest 75% of the run (budget "
-            "fraction, or iterations) against the end; relative change = (end - there) / max(|tuned score|, seed "
-            "noise). Under 5%: flattened.", "",
-            tables.markdown(convergence.view(conv)), "",
-            "## Across environments", "",
-            "Scores normalised per environment by the 5th and 95th percentiles of all its trials (Adkins et al. "
-            "2024), IQM over runs with stratified-bootstrap intervals (Agarwal et al. 2021), Phi = mean over "
-            "environments of the per-environment best minus the best single setting.", "",
-            tables.markdown(tables.across_environments(aggregate)), "",
-            "## Which hyperparameter matters", "",
-            "fANOVA importance (Optuna's FanovaImportanceEvaluator; relative, sums to 1) beside the absolute "
-            "variances it divides: a method with a tiny total variance is robust whatever the fractions say.", "",
-            tables.markdown(tables.importance_view(importance)), "",
-        ]
-    lines += ["## Figures", "", *[f"{n}\n" for n in figure_notes if n]]
-    for path, caption in figures:
+
+
+def _results_sections(r: ReportInputs) -> list[str]:
+    if not r.scored:
+        return []
+    return [
+        "## Default versus tuned", "",
+        "Score at the published default set, best grid cell (tuned), one-shot gap = how much better the tuned "
+        "cell is, in the metric's units and as % of max(|tuned score|, seed noise); estimate [95% interval].",
+        "",
+        tables.markdown(tables.default_vs_tuned(r.summary)), "",
+        "## Robustness over the grid", "",
+        "Width: decades of learning rate whose mean score is within 10% of the best (contiguous around it). "
+        "Diverged trials count with the worst score (Wilson 95% interval on the rate). E[best of 1 trial]: "
+        "the mean over the grid; trials to near-best: random-search trials until the expected best is within "
+        f"10% of the tuned score ({ESTIMATOR}).", "",
+        tables.markdown(tables.robustness(r.summary)), "",
+        "## Have the curves flattened?", "",
+        "Each method's tuned cell: mean score over seeds at the evaluation nearest 75% of the run (budget "
+        "fraction, or iterations) against the end; relative change = (end - there) / max(|tuned score|, seed "
+        "noise). Under 5%: flattened.", "",
+        tables.markdown(tables.convergence_view(r.conv)), "",
+        "## Across environments", "",
+        "Scores normalised per environment by the 5th and 95th percentiles of all its trials (Adkins et al. "
+        "2024), IQM over runs with stratified-bootstrap intervals (Agarwal et al. 2021), Phi = mean over "
+        "environments of the per-environment best minus the best single setting.", "",
+        tables.markdown(tables.across_environments(r.aggregate)), "",
+        "## Which hyperparameter matters", "",
+        "fANOVA importance (Optuna's FanovaImportanceEvaluator; relative, sums to 1) beside the absolute "
+        "variances it divides: a method with a tiny total variance is robust whatever the fractions say.", "",
+        tables.markdown(tables.importance_view(r.importance)), "",
+    ]
+
+
+def _figures_section(r: ReportInputs) -> list[str]:
+    lines = ["## Figures", "", *[f"{n}\n" for n in r.figure_notes if n]]
+    for path, caption in r.figures:
         lines += [f"![{path.stem}]({path.name})", "", f"*{caption}*", ""]
-    lines += ["## Where the hours went", "", *compute.hours_lines(hours or {}), ""]
-    lines += [
+    return lines
+
+
+def _protocol_section(r: ReportInputs) -> list[str]:
+    trials = r.trials
+    protocols = sorted(trials["protocol"].dropna().unique()) if "protocol" in trials else []
+    scores = trials["score_name"].dropna().unique() if "score_name" in trials else []
+    mode = r.summary["mode"].iloc[0] if len(r.summary) else "min"
+    return [
         "## Protocol", "",
         f"- Score of record: {', '.join(f'`{s}`' for s in scores) or '—'} "
         f"({'lower' if mode == 'min' else 'higher'} is better), the final value of each trial; the best value "
@@ -148,19 +193,27 @@ def render(exp_name: str, description: str, trials: pd.DataFrame, study, summary
         "never dropped; errored, incomplete and pending trials have no score and are reported as missing.",
         f"- Protocols: {', '.join(protocols) or '—'}"
         + (" (several: compare only within one)" if len(protocols) > 1 else "") + ".",
-        f"- Prior (the grid, the same for every method): {_prior(trials, study.swept)}; seeds: "
+        f"- Prior (the grid, the same for every method): {_prior(trials, r.study.swept)}; seeds: "
         f"{trials['seed'].nunique() if 'seed' in trials else '—'}; trials: {len(trials)}.",
-        f"- Bootstrap: {study.n_boot} replicates, seeds resampled within each grid cell (environments for the "
+        f"- Bootstrap: {r.study.n_boot} replicates, seeds resampled within each grid cell (environments for the "
         "IQM), percentile intervals; seeded, so the report is reproducible.",
         f"- Expected best versus budget: {ESTIMATOR}.",
         "", "Files: `evals.parquet`/`evals.csv` (tidy table: one row per trial and evaluation), `trials.csv`, "
         "`summary.csv`, `claim.csv`, `cells.csv`, `expected_best.csv`, `aggregate.csv`, `importance.csv`, `tables.tex` "
-        "(LaTeX); every column is described in the project README (\"What every report column means\").", "",
+        "(LaTeX); every column is described in the project's documentation (docs/report.md, \"What every report "
+        "column means\").", "",
     ]
+
+
+def render(r: ReportInputs) -> str:
+    """``report.md``: the sections in reading order."""
+    lines = [f"# GAN robustness study: {r.name}", "", (r.description or "").strip(), "",
+             *_verdict_section(r), *_results_sections(r), *_figures_section(r),
+             "## Where the hours went", "", *hours_lines(r.hours), "", *_protocol_section(r)]
     return "\n".join(lines)
 
 
-def write_latex(summary_df, aggregate, importance, path: Path) -> Optional[Path]:
+def write_latex(summary_df, aggregate, importance, path: Path) -> Path | None:
     parts = [tables.latex(tables.default_vs_tuned(summary_df), "Score at the published default versus tuned, "
                           "one-shot gap; estimate [95\\% bootstrap interval over seeds].", "tab:default-vs-tuned"),
              tables.latex(tables.robustness(summary_df), "Robustness over the learning-rate grid.", "tab:robustness"),
@@ -175,7 +228,7 @@ def write_latex(summary_df, aggregate, importance, path: Path) -> Optional[Path]
     return write_text(path, header + "\n".join(parts))
 
 
-def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = N_BOOT, seed: int = 0) -> Path:
+def write_report(experiment: Path, out: Path | None = None, *, n_boot: int = N_BOOT, seed: int = 0) -> Path:
     """Write the report folder for an experiment (default ``EXPERIMENT/report``) and return it."""
     exp = collect.load(experiment)
     out = Path(out) if out else exp.path / "report"
@@ -212,9 +265,11 @@ def write_report(experiment: Path, out: Optional[Path] = None, *, n_boot: int = 
     chosen = samples.panels(study, files)
     figures = _figures(table, study, cells_df, curves, aggregate, out, chosen)
     spec = exp.manifest.get("spec", {})
-    write_text(out / "report.md", render(spec.get("name", exp.path.name), spec.get("description", ""), trials,
-                                         study, summary_df, aggregate, importance, figures, claim,
-                                         defaults.competitive()[1], (samples.missing_line(chosen),), conv, stab,
-                                         compute.hours(table)))
+    inputs = ReportInputs(name=spec.get("name", exp.path.name), description=spec.get("description", ""),
+                          trials=trials, study=study, summary=summary_df, aggregate=aggregate,
+                          importance=importance, claim=claim, figures=figures,
+                          competitive_said=defaults.competitive()[1], figure_notes=(samples.missing_line(chosen),),
+                          conv=conv, stab=stab, hours=compute.hours(table))
+    write_text(out / "report.md", render(inputs))
     return out
 

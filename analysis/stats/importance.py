@@ -24,8 +24,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from analysis.cells import MethodCells, StudyCells
-from analysis.grid import ENVIRONMENT
+from analysis.ingest.grid import ENVIRONMENT
+from analysis.stats.cells import MethodCells, StudyCells
 
 # Optuna's default is 64 trees. On a grid's cell means the forest nearly interpolates: on the
 # benchmark study (20 methods x 10 x 10 lr_G x lr_D cells) 16 trees give importances within 0.009 of

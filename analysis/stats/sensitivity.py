@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.cells import MethodCells, StudyCells
-from analysis.stats_bootstrap import percentile_interval, stratified_iqm
+from analysis.stats.cells import MethodCells, StudyCells
+from analysis.stats.estimators import percentile_interval, stratified_iqm
 
 NAN = math.nan
 

@@ -1,56 +1,36 @@
-"""The verdict on "does it work without tuning?": plain words and numbers, never stronger than the data.
+"""The words of the report: the verdict on "does it work without tuning?" and the claim in the
+paper's sense, in plain sentences, never stronger than the data. The decisions behind the words
+(which class a method falls in, which way a difference points) are made in
+:mod:`analysis.stats.decisions`; this module only says them.
 
-A method is *near its tuned score at its default* in an environment when the one-shot gap is at most
-10% of the tuned score (``rel_gap <= 0.10``, the tolerance of the robustness width). The wording
-follows the 95% interval of ``rel_gap``: the interval below the line -> "within", above -> "not
-within", across it -> "inconclusive"; with one seed per cell there is no interval and the sentence
-says it rests on a point estimate. Then come the reasons to distrust the numbers (few seeds, one
-environment, a coarse grid, missing trials, clipped scores), always, because a verdict without them
-reads stronger than it is.
+- *Default versus its own tuned score*: a method is near its tuned score at its default in an
+  environment when the one-shot gap is at most 10% of the tuned score; the wording follows the 95%
+  interval of ``rel_gap`` (below the line: "within", above: "not within", across: "inconclusive"; with
+  one seed per cell, "by a point estimate only"). Then come the reasons to distrust the numbers (few
+  seeds, one environment, a coarse grid, missing trials, clipped scores), always.
+- *The claim*: a difference is *better* / *worse* when its 95% interval lies on one side of 0, *no
+  different* when the interval contains 0, and "by a point estimate only" without an interval.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 import pandas as pd
 
-from analysis.grid import ENVIRONMENT, SCORED, TOLERANCE
-from analysis.summary import EQUAL_COMPUTE_TRIALS
-from analysis.tables import fmt, with_ci
+from analysis.ingest.grid import ENVIRONMENT, SCORED, TOLERANCE
+from analysis.report.tables import fmt, with_ci
+from analysis.stats.convergence import FLAT
+from analysis.stats.decisions import classify, direction
+from analysis.stats.summary import EQUAL_COMPUTE_TRIALS
+
+# ---- the verdict: default versus its own tuned score
 
 RECOMMENDED_SEEDS = 5  # Henderson et al. 2018; Colas et al. 2018 (with a power analysis)
 PCT = f"{100 * TOLERANCE:.0f}%"
 
 
-def classify(r: pd.Series) -> str:
-    """near | not_near | inconclusive | near_point | not_near_point | all_diverged | no_default |
-    default_off_grid | default_missing | single_cell | no_score"""
-    if not r.get("n_scored"):
-        return "no_score"
-    if r.get("n_diverged") == r.get("n_scored"):
-        return "all_diverged"  # default and tuned are both the worst score: "gap 0" would flatter it
-    if r.get("default_lr") is None or pd.isna(r.get("default_lr")):
-        return "no_default"
-    if not r.get("default_in_grid", True):
-        return "default_off_grid"
-    if pd.isna(r.get("default_score", math.nan)):
-        return "default_missing"
-    if r.get("n_cells", 2) < 2:
-        return "single_cell"  # default and tuned are the same trials: nothing was compared
-    lo, hi = r.get("rel_gap_lo", math.nan), r.get("rel_gap_hi", math.nan)
-    near = bool(r.get("default_near_best"))
-    if pd.isna(lo) or pd.isna(hi):
-        return "near_point" if near else "not_near_point"
-    if hi <= TOLERANCE:
-        return "near"
-    if lo > TOLERANCE:
-        return "not_near"
-    return "inconclusive"
-
-
-WORDS = {
+VERDICT_WORDS = {
     "near": f"**within {PCT} of its tuned score at its published default** (the 95% interval agrees)",
     "not_near": f"**not within {PCT} of its tuned score at its published default** (the 95% interval agrees)",
     "inconclusive": f"**inconclusive**: the 95% interval of the gap crosses the {PCT} line",
@@ -87,12 +67,13 @@ def _cost(r: pd.Series, env_rows: pd.DataFrame) -> str:
 
 def method_sentence(r: pd.Series, env_rows: pd.DataFrame) -> str:
     kind = classify(r)
-    parts = [f"- **{r['method']}** {WORDS[kind]}."]
+    parts = [f"- **{r['method']}** {VERDICT_WORDS[kind]}."]
     if kind not in ("no_score",):
         numbers = []
         if not pd.isna(r.get("default_score", math.nan)):
             label = r.get("default_set")
-            label = f"default ({label})" if isinstance(label, str) and "," in label else f"default lr {fmt(r['default_lr'])}"
+            label = (f"default ({label})" if isinstance(label, str) and "," in label
+                     else f"default lr {fmt(r['default_lr'])}")
             numbers.append(f"{label}: "
                            f"{with_ci(r['default_score'], r.get('default_score_lo'), r.get('default_score_hi'))}")
         numbers.append(f"tuned ({r.get('best_cell', '—')}): "
@@ -236,7 +217,7 @@ def across_lines(aggregate: pd.DataFrame, n_envs: int) -> list[str]:
     return lines
 
 
-def _clipped(trials: pd.DataFrame) -> Optional[str]:
+def _clipped(trials: pd.DataFrame) -> str | None:
     """Finished trials sitting exactly at the study's worst score look like a clipped metric (a failure
     that the trial did not report as divergence). Flagged when the worst value is a diverged trial's
     score, or when several ``ok`` trials in different cells share it and it is at least twice as bad
@@ -267,7 +248,7 @@ def _clipped(trials: pd.DataFrame) -> Optional[str]:
 CAP_SHARE = 0.01  # more than 1% of linear solves stopped at the iteration cap: inexact steps
 
 
-def _capped(summary: pd.DataFrame, trials: pd.DataFrame) -> Optional[str]:
+def _capped(summary: pd.DataFrame, trials: pd.DataFrame) -> str | None:
     if "solver_cap_share" not in summary:
         return None
     many = summary[summary["solver_cap_share"] > CAP_SHARE]
@@ -276,8 +257,10 @@ def _capped(summary: pd.DataFrame, trials: pd.DataFrame) -> Optional[str]:
     caps = sorted(pd.to_numeric(trials.get("cg_max_iter"), errors="coerce").dropna().unique()) \
         if "cg_max_iter" in trials else []
     cap = f" (`cg_max_iter` = {', '.join(fmt(c) for c in caps)})" if caps else ""
-    parts = [f"{r['method']}{' on ' + ' / '.join(str(r[c]) for c in ENVIRONMENT) if summary[ENVIRONMENT].drop_duplicates().shape[0] > 1 else ''} "
-             f"{fmt(100 * r['solver_cap_share'], 2)}% of {fmt(r['solver_solves'])} solves" for _, r in many.iterrows()]
+    several = summary[ENVIRONMENT].drop_duplicates().shape[0] > 1
+    where = lambda r: " on " + " / ".join(str(r[c]) for c in ENVIRONMENT) if several else ""
+    parts = [f"{r['method']}{where(r)} {fmt(100 * r['solver_cap_share'], 2)}% of "
+             f"{fmt(r['solver_solves'])} solves" for _, r in many.iterrows()]
     return (f"- Linear solves stopped at the iteration cap{cap} more than {100 * CAP_SHARE:.0f}% of the time: "
             + "; ".join(parts) + ". Those steps solved the competitive update inexactly, so these runs test the "
             "capped method, not the exact one.")
@@ -423,3 +406,122 @@ def lr_grid(trials: pd.DataFrame, axes: list[str]) -> tuple[int, float]:
         return 0, 0.0
     levels = np.sort(trials[axes[0]].dropna().unique())
     return len(levels), float(np.log10(levels.max() / levels.min())) if len(levels) else 0.0
+
+
+# ---- the claim in the paper's sense (numbers from claim.csv)
+
+CLAIM = ("Schäfer, Zheng & Anandkumar (arXiv:1910.05852) say ACGD trains GANs well \"without any hyperparameter "
+         "tuning\". Read against the usual baseline: each competitive method at its published default set versus "
+         "Adam (same regularizer) at Adam's published default and tuned over the same grid; differences are "
+         "score(competitive) − score(Adam)")
+
+
+CLAIM_WORDS = {"better": "better", "worse": "worse", "no_different": "no different (the interval contains 0)",
+         "better_point": "better by a point estimate only", "worse_point": "worse by a point estimate only",
+         "even": "equal (point estimate)", "none": "—"}
+
+
+def _sentence(r: pd.Series, own_gap: str, n_envs: int) -> str:
+    env = f" on {' / '.join(str(r[c]) for c in ENVIRONMENT)}" if n_envs > 1 else ""
+    head = f"- **{r['method']}** vs **{r['baseline']}**{env}"
+    if r["pairing"] == "paper":
+        head += " (the paper's own pairing)"
+    if pd.isna(r["default_score"]):
+        parts = [f"{head}: no published default learning rate, so no one-shot comparison"]
+    else:
+        d = with_ci(r["vs_adam_default"], r["vs_adam_default_lo"], r["vs_adam_default_hi"])
+        t = with_ci(r["vs_adam_tuned"], r["vs_adam_tuned_lo"], r["vs_adam_tuned_hi"])
+        kind_d = direction(r["vs_adam_default"], r["vs_adam_default_lo"], r["vs_adam_default_hi"], r["mode"])
+        kind_t = direction(r["vs_adam_tuned"], r["vs_adam_tuned_lo"], r["vs_adam_tuned_hi"], r["mode"])
+        parts = [f"{head}: at its default {fmt(r['default_score'])} against Adam at its default "
+                 f"{fmt(r['baseline_default_score'])}: {d}, **{CLAIM_WORDS[kind_d]}**; against Adam tuned "
+                 f"({r['baseline_best_cell']}) {fmt(r['baseline_best_score'])}: {t}, **{CLAIM_WORDS[kind_t]}**"]
+    if r["lr_shared"]:
+        parts.append(f"better than Adam at the same learning rate at {fmt(r['lr_wins'])} of {int(r['lr_shared'])} "
+                     f"learning rates ({fmt(100 * r['lr_win_share'])}%)")
+    if own_gap:
+        parts.append(own_gap)
+    return "; ".join(parts) + "."
+
+
+def _own_gap(summary: pd.DataFrame, r: pd.Series) -> str:
+    mine = summary
+    for c in ENVIRONMENT + ["method"]:
+        mine = mine[mine[c] == r[c]]
+    if mine.empty or pd.isna(mine.iloc[0].get("one_shot_gap", math.nan)):
+        return ""
+    m = mine.iloc[0]
+    return (f"its own one-shot gap (its default vs its own tuned cell) "
+            f"{with_ci(m['one_shot_gap'], m.get('one_shot_gap_lo'), m.get('one_shot_gap_hi'))}")
+
+
+def claim_lines(claim: pd.DataFrame, summary: pd.DataFrame, n_envs: int, said: bool) -> list[str]:
+    """The verdict's opening: one line per competitive method and pairing, then a count."""
+    lines = ["### The claim: a competitive method at its default against Adam", "", CLAIM
+             + (" (lower is better)." if (summary["mode"] == "min").all() else "."), ""]
+    if not said:
+        lines += ["(The manifest does not mark competitive optimizers, an older study: bcgd, acgd and gacgd are taken "
+                  "to be the competitive ones.)", ""]
+    if claim.empty:
+        return lines + ["- Not testable here: the study has no competitive method with an Adam baseline of the same "
+                        "regularizer in the same environment.", ""]
+    for _, r in claim.iterrows():
+        lines.append(_sentence(r, _own_gap(summary, r) if r["pairing"] == "same_regularizer" else "", n_envs))
+    same = claim[(claim["pairing"] == "same_regularizer") & claim["default_score"].notna()]
+    if len(same):
+        def kinds(which: str) -> pd.Series:
+            return same.apply(lambda r: direction(r[f"vs_adam_{which}"], r[f"vs_adam_{which}_lo"],
+                                                  r[f"vs_adam_{which}_hi"], r["mode"]), axis=1)
+
+        def count(k: pd.Series, sure: list[str], point: list[str]) -> str:
+            text = f"{int(k.isin(sure).sum())} of {len(same)}"
+            extra = int(k.isin(point).sum())
+            return text + (f" (and {extra} more by a point estimate only)" if extra else "")
+
+        lines += ["", f"**At its published default, a competitive method beats Adam at Adam's default in "
+                      f"{count(kinds('default'), ['better'], ['better_point'])} same-regularizer pairing(s), and is at "
+                      f"least as good as Adam tuned (better, or no different) in "
+                      f"{count(kinds('tuned'), ['better', 'no_different'], ['better_point', 'even'])}.**"]
+    return lines + [""]
+
+
+# ---- checks on the evidence: have the curves flattened, does one seed decide, where the hours went
+
+def convergence_lines(conv: pd.DataFrame) -> list[str]:
+    if conv.empty or "flattened" not in conv:
+        return []
+    moving = conv[conv["flattened"] == False]  # noqa: E712 (None: not measurable)
+    if moving.empty:
+        return []
+    return [f"- Training curves have not flattened (the tuned cell's score moved by {100 * FLAT:.0f}% or more over "
+            "the last quarter of the run) for: " + ", ".join(
+                f"{r['method']} ({100 * r['late_rel_change']:+.0f}%)" for _, r in moving.iterrows())
+            + ". A longer run or a larger budget could change their scores and the ranking."]
+
+
+def stability_lines(stab: pd.DataFrame) -> list[str]:
+    if stab.empty:
+        return []
+    if stab["loso_stable"].isna().all():
+        return ["- Leave one seed out: not measurable, the study has one seed."]
+    unstable = stab[stab["loso_stable"] == False]  # noqa: E712
+    if unstable.empty:
+        return ["- Leave one seed out: no single seed changes any verdict or claim line."]
+    return [f"- Leave one seed out: leaving out a single seed changes the verdict or a claim line of "
+            f"{', '.join(sorted(set(unstable['method'])))} (table *Leave one seed out*)."]
+
+
+def hours_lines(h: dict[str, float]) -> list[str]:
+    if not h:
+        return ["- No Ray timestamps in the results: the study's wall time is unknown."]
+    t = lambda s: f"{s / 3600:.2f} h" if s >= 3600 else f"{s:.0f} s"  # noqa: E731
+    pct = lambda r: "—" if math.isnan(r) else f"{100 * r:.0f}%"  # noqa: E731
+    x = lambda r: "—" if math.isnan(r) else f"{r:.2f}x"  # noqa: E731
+    return [f"- Study wall time (first trial start to last result): {t(h['study_wall_s'])}.",
+            f"- Trials' training time (`wall_time_s`, summed over {h['n_trials']} trials): {t(h['sum_training_s'])}, "
+            f"{x(h['training_per_wall'])} the wall time (the average number of trials training at once).",
+            f"- Ray's per-trial time (`time_total_s`, evaluation and checkpoints included), summed: "
+            f"{t(h['sum_ray_trial_s'])}, {x(h['ray_per_wall'])} the wall time; training is "
+            f"{pct(h['training_per_ray'])} of it.",
+            "- The rest of the wall time went to starting trials, scheduling and idle workers (and to pauses, "
+            "if the study was interrupted and resumed)."]

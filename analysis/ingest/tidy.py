@@ -2,11 +2,12 @@
 
 Columns: the trial's config (``optimizer``, ``regularizer``, ``loss``, ``arch``, ``dataset``, learning
 rates, ``seed``, ...), ``status`` (the trial's outcome: ok / diverged / error / incomplete / pending),
-``error`` (why an errored trial failed: its exception line), ``iteration``, ``eval_status`` (what the trial reported at that evaluation), the score of record
+``error`` (why an errored trial failed: its exception line), ``iteration``, ``eval_status`` (what the
+trial reported at that evaluation), the score of record
 (``score``, ``score_name``, ``score_mode``, ``best_score`` so far), the protocol, cost
 (``grad_calls``, ``wall_time_s``), every other reported metric, ``default_lr`` (the learning rate of the method's
 published default set) and ``at_default`` (the trial trains at that whole set: see
-:mod:`analysis.defaults`). A trial that never reported (pending, or errored before its first evaluation)
+:mod:`analysis.ingest.defaults`). A trial that never reported (pending, or errored before its first evaluation)
 keeps one row with an empty ``iteration`` so that the table alone says what is missing.
 ``trials_table`` derives the per-trial table (``trials.csv``) from it.
 """
@@ -21,9 +22,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from analysis.atomic import write_atomic
-from analysis.collect import Experiment
-from analysis.defaults import Defaults
-from analysis.grid import SCORED, at_default_lr, swept_columns
+from analysis.ingest.collect import Experiment
+from analysis.ingest.defaults import Defaults
+from analysis.ingest.grid import SCORED, at_default_lr, swept_columns
 
 OUTCOME = ("status", "error")  # the trial's, spread to each of its rows
 TRIAL_FIRST = ["key", "status", "error", "optimizer", "regularizer", "loss", "arch", "dataset", "lr", "lr_g", "lr_d",

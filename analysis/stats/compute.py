@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.grid import ENVIRONMENT, SCORED
+from analysis.ingest.grid import ENVIRONMENT, SCORED
 
 NAN = math.nan
 
@@ -73,17 +73,3 @@ def hours(table: pd.DataFrame) -> dict[str, float]:
             "training_per_ray": ratio(training, ray)}
 
 
-def hours_lines(h: dict[str, float]) -> list[str]:
-    if not h:
-        return ["- No Ray timestamps in the results: the study's wall time is unknown."]
-    t = lambda s: f"{s / 3600:.2f} h" if s >= 3600 else f"{s:.0f} s"  # noqa: E731
-    pct = lambda r: "—" if math.isnan(r) else f"{100 * r:.0f}%"  # noqa: E731
-    x = lambda r: "—" if math.isnan(r) else f"{r:.2f}x"  # noqa: E731
-    return [f"- Study wall time (first trial start to last result): {t(h['study_wall_s'])}.",
-            f"- Trials' training time (`wall_time_s`, summed over {h['n_trials']} trials): {t(h['sum_training_s'])}, "
-            f"{x(h['training_per_wall'])} the wall time (the average number of trials training at once).",
-            f"- Ray's per-trial time (`time_total_s`, evaluation and checkpoints included), summed: "
-            f"{t(h['sum_ray_trial_s'])}, {x(h['ray_per_wall'])} the wall time; training is "
-            f"{pct(h['training_per_ray'])} of it.",
-            "- The rest of the wall time went to starting trials, scheduling and idle workers (and to pauses, "
-            "if the study was interrupted and resumed)."]

@@ -16,7 +16,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pandas as pd
 
@@ -64,7 +64,7 @@ def _parse_lines(blob: bytes) -> list[dict[str, Any]]:
     return rows
 
 
-def _read_arrow(blobs: list[bytes], names: list[str]) -> Optional[pd.DataFrame]:
+def _read_arrow(blobs: list[bytes], names: list[str]) -> pd.DataFrame | None:
     """All files in one Arrow read; None when Arrow cannot parse them exactly (then use the slow path)."""
     import pyarrow as pa
     import pyarrow.json as pa_json
@@ -151,7 +151,7 @@ def load(experiment: str | Path) -> Experiment:
     return Experiment(experiment, manifest, evals.reset_index(drop=True), trials)
 
 
-def error_line(path: Path) -> Optional[str]:
+def error_line(path: Path) -> str | None:
     """Why a trial errored, in one line: the exception line (``Type: message``) of the last failure Ray
     Tune recorded in ``error.txt``. The file's own first line is only Ray's "Failure # N (occurred at
     ...)" header, and a traceback's last line is the one that names the error."""

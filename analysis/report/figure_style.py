@@ -4,7 +4,8 @@ user's matplotlib style alone, and a figure looks the same whatever was drawn be
 from __future__ import annotations
 
 import functools
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
 

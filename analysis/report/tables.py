@@ -6,11 +6,12 @@ Each view is built once as a DataFrame of formatted strings ("0.132 [0.109, 0.15
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import pandas as pd
 
-from analysis.grid import ENVIRONMENT, environment_label
+from analysis.ingest.grid import ENVIRONMENT, environment_label
+from analysis.stats.decisions import classify
+from analysis.stats.stability import KEY
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -126,7 +127,31 @@ def markdown(frame: pd.DataFrame) -> str:
     return frame.to_markdown(index=False) if not frame.empty else "_(nothing to show)_"
 
 
-def latex(frame: pd.DataFrame, caption: str, label: str) -> Optional[str]:
+def latex(frame: pd.DataFrame, caption: str, label: str) -> str | None:
     if frame.empty:
         return None
     return frame.to_latex(index=False, escape=True, caption=caption, label=label, position="t")
+
+
+def convergence_view(conv: pd.DataFrame) -> pd.DataFrame:
+    if conv.empty:
+        return conv
+    return pd.DataFrame({
+        "environment": conv[ENVIRONMENT].astype(str).agg(" / ".join, axis=1), "method": conv["method"],
+        "best cell": conv["best_cell"], "at (share of run)": conv["late_fraction"].map(lambda v: fmt(v, 2)),
+        "score there": conv["late_score"].map(fmt), "score at the end": conv["end_score"].map(fmt),
+        "relative change": conv["late_rel_change"].map(lambda v: "—" if pd.isna(v) else f"{100 * v:+.1f}%"),
+        "flattened (< 5%)": conv["flattened"].map(lambda v: "—" if v is None or pd.isna(v) else ("yes" if v else "no")),
+    })
+
+
+def stability_view(stab: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    if stab.empty:
+        return stab
+    verdicts = {tuple(r[KEY]): classify(r) for _, r in summary.iterrows()}
+    return pd.DataFrame({
+        "environment": stab[ENVIRONMENT].astype(str).agg(" / ".join, axis=1), "method": stab["method"],
+        "verdict": [verdicts.get(tuple(r[KEY]), "—") for _, r in stab.iterrows()],
+        "stable without any one seed": stab["loso_stable"].map(lambda v: "—" if v is None else ("yes" if v else "no")),
+        "what changes": stab["loso_changes"].replace("", "—"),
+    })
