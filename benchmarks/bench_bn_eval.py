@@ -21,9 +21,10 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from table import print_table  # noqa: E402  (benchmarks/table.py)
+
 from trainables.config import TrialConfig  # noqa: E402
 from trainables.loop import Trial  # noqa: E402
-from table import print_table  # noqa: E402  (benchmarks/table.py)
 
 
 def final_generator(cfg: TrialConfig) -> Trial:
@@ -58,7 +59,9 @@ def main() -> None:
     for optimizer, values in diffs.items():
         spread = statistics.stdev(values) if len(values) > 1 else float("nan")
         rows.append([optimizer, "mean", "", "", f"{statistics.mean(values):+.1f} (sd {spread:.1f})"])
-    print(f"\ndigits, DCGAN (width 0.25), lr {args.lr:g}, {args.budget} gradient calls, FID in classifier features")
+    # Scores depend on the CPU kernels (reduction order), so the table says what ran it.
+    print(f"\ndigits, DCGAN (width 0.25), lr {args.lr:g}, {args.budget} gradient calls, FID in classifier features;"
+          f" torch {torch.__version__}, 1 thread, {torch.backends.cpu.get_cpu_capability()} kernels")
     print_table(rows)
 
 

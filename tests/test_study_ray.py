@@ -1,4 +1,5 @@
 """A real (tiny) study through Ray Tune: run, report, resume, refuse to overwrite."""
+import json
 import re
 from pathlib import Path
 
@@ -40,6 +41,16 @@ def test_study_runs_every_grid_point_and_reports(finished_study):
     assert list(experiment.glob("grid/trial_*/checkpoint_*/state.pt")), "trials report with checkpoints"
     for name in ("summary.csv", "report.md", "score_vs_lr.png"):
         assert (experiment / "report" / name).is_file()
+
+
+def test_each_trial_uses_exactly_the_cpus_it_was_given_and_records_them(finished_study):
+    # Reduction order (and so the score) depends on the thread count: it must not come from the
+    # worker's environment. The spec gives each trial 1 CPU.
+    _, experiment = finished_study
+    rows = [json.loads(line) for p in experiment.glob("grid/trial_*/result.json")
+            for line in p.read_text().splitlines()]
+    assert rows and {r["torch_threads"] for r in rows} == {1}
+    assert all(r["cpu_capability"] for r in rows)
 
 
 def test_run_into_an_existing_study_refuses_and_points_to_resume(finished_study, capsys):
