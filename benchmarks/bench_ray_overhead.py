@@ -3,7 +3,7 @@ local Ray with 2 CPUs, against the same trials run back to back in one process, 
 
     .venv/bin/python benchmarks/bench_ray_overhead.py [--trials 16] [--seconds 2]
 
-Goal (issue 6): ratio <= 1.3. Printed with Ray's start-up (as a user sees it) and without it (the
+Goal: ratio <= 1.3. Printed with Ray's start-up (as a user sees it) and without it (the
 cost per trial: scheduling, worker processes, reports, checkpoints).
 """
 from __future__ import annotations

@@ -94,8 +94,8 @@ def token_source() -> str | None:
 
 def use_token_if_available() -> None:
     """Send the token to an explicit address too. Ray enables token mode by itself only for
-    ``address=auto`` (or a bare ``ray.init()``), so ``--address HOST:PORT`` used to fail with
-    "Authentication token is missing or incorrect" even with the right token in RAY_AUTH_TOKEN."""
+    ``address=auto`` (or a bare ``ray.init()``), so without this ``--address HOST:PORT`` fails
+    with "Authentication token is missing or incorrect" even with the right token in RAY_AUTH_TOKEN."""
     if "RAY_AUTH_MODE" in os.environ or token_source() is None:
         return
     os.environ["RAY_AUTH_MODE"] = "token"

@@ -4,7 +4,7 @@
   import hides a cycle from Python, not from a reader).
 - ``trainables/`` keeps one package per component kind and few top-level modules.
 - ``analysis/`` never imports torch, Ray or ``trainables``; ``trainables/`` never imports ``study``
-  or ``analysis``, and only its adapter imports Ray (DESIGN.md, "The house").
+  or ``analysis``, and only its adapter imports Ray (docs/design.md).
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Every relative link and image in the README and in the committed Markdown under ``docs/`` names a
-file that git tracks: a result quoted in the README is a result anyone can open."""
+"""Every relative link and image in the README, the CHANGELOG and the committed Markdown under ``docs/``
+(the reference pages ``docs/*.md`` and the reports under ``docs/results/``) names a file that git
+tracks: a result quoted in the README is a result anyone can open."""
 from __future__ import annotations
 
 import re
@@ -43,8 +44,11 @@ def missing_targets(document: str, text: str, files: set[str]) -> list[str]:
             if target(document, link) not in files and target(document, link).rstrip("/") not in folders]
 
 
+TOP_LEVEL = ("README.md", "CHANGELOG.md")
+
+
 def documents(files: set[str]) -> list[str]:
-    return sorted(f for f in files if f == "README.md" or (f.startswith("docs/") and f.endswith(".md")))
+    return sorted(f for f in files if f in TOP_LEVEL or (f.startswith("docs/") and f.endswith(".md")))
 
 
 def test_every_relative_link_in_the_committed_markdown_is_tracked():
@@ -54,9 +58,19 @@ def test_every_relative_link_in_the_committed_markdown_is_tracked():
     assert not broken, f"links to files git does not track: {broken}"
 
 
+def test_every_reference_page_is_tracked_and_checked():
+    files = tracked()
+    pages = {*TOP_LEVEL, *(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))}
+    assert pages <= set(documents(files)), f"not tracked, so not link-checked: {sorted(pages - files)}"
+
+
 def test_the_link_check_finds_a_missing_file_and_accepts_a_folder_and_a_fragment():
     files = {"README.md", "docs/results/claim/report.md", "docs/a.png"}
     text = ("![fig](docs/a.png) [report](docs/results/claim/report.md#verdict) [folder](docs/results/claim/) "
             "[gone](docs/results/bn_eval/table.md) [web](https://example.org) `[code](not/a/link.md)`")
     assert missing_targets("README.md", text, files) == ["docs/results/bn_eval/table.md"]
     assert missing_targets("docs/results/claim/report.md", "![up](../../a.png) ![no](b.png)", files) == ["b.png"]
+    assert missing_targets("docs/protocol.md", "[back](../README.md) [claim](results/claim/report.md) "
+                           "[spec](../studies/claim.yaml)", files | {"studies/claim.yaml"}) == []
+    assert documents(files | {"CHANGELOG.md", "docs/protocol.md", "notes.md"}) == [
+        "CHANGELOG.md", "README.md", "docs/protocol.md", "docs/results/claim/report.md"]

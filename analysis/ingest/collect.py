@@ -1,4 +1,4 @@
-"""Experiment folder -> tidy tables, with no Ray and no torch.
+"""Study folder -> tidy tables, with no Ray and no torch.
 
 ``evals``: one row per trial and evaluation (config columns, metrics, status, cost).
 ``trials``: one row per expected trial (from ``ganstudy.json``), including those that errored,
@@ -36,7 +36,7 @@ class NothingToReport(LookupError):
 
 
 @dataclass
-class Experiment:
+class StudyFolder:
     path: Path
     manifest: dict[str, Any]
     evals: pd.DataFrame
@@ -98,7 +98,7 @@ def _read_results(dirs: list[Path], names: list[str]) -> pd.DataFrame:
     return frame
 
 
-def load(experiment: str | Path) -> Experiment:
+def load(experiment: str | Path) -> StudyFolder:
     experiment = Path(experiment)
     manifest_path = experiment / MANIFEST
     if not manifest_path.is_file():
@@ -148,7 +148,7 @@ def load(experiment: str | Path) -> Experiment:
                  .drop_duplicates(["key", "iteration"], keep="last"))
         evals = evals[[c for c in evals.columns if c != "trial_dir"] + ["trial_dir"]]
     trials = pd.DataFrame([_trial_row(key, cfg, found.get(key)) for key, cfg in expected.items()])
-    return Experiment(experiment, manifest, evals.reset_index(drop=True), trials)
+    return StudyFolder(experiment, manifest, evals.reset_index(drop=True), trials)
 
 
 def error_line(path: Path) -> str | None:

@@ -22,7 +22,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from analysis.atomic import write_atomic
-from analysis.ingest.collect import Experiment
+from analysis.ingest.collect import StudyFolder
 from analysis.ingest.defaults import Defaults
 from analysis.ingest.grid import SCORED, at_default_lr, swept_columns
 
@@ -40,8 +40,8 @@ NOT_METRICS = {"iteration", "score", "best_score", "best_iteration", "grad_calls
                "timestamp", "time_this_iter_s", "time_total_s"}
 
 
-def from_experiment(exp: Experiment) -> pd.DataFrame:
-    """Experiment -> tidy table, trials in manifest order, evaluations in iteration order."""
+def from_experiment(exp: StudyFolder) -> pd.DataFrame:
+    """Study folder -> tidy table, trials in manifest order, evaluations in iteration order."""
     config_cols = exp.config_columns
     trials = exp.trials
     defaults = Defaults.from_manifest(exp.manifest)

@@ -1,6 +1,6 @@
 """Compute: what a comparison holds equal, and where the study's hours went.
 
-*Equal compute* (DESIGN.md, the study protocol): a budgeted trial (config ``max_grad_calls``) stops
+*Equal compute* (docs/protocol.md): a budgeted trial (config ``max_grad_calls``) stops
 at its budget of gradient and Hessian-vector-product calls and is evaluated at the same fractions of
 it whatever the method, so its final score is the score at that budget. An environment whose scored
 trials all share one budget is compared at equal compute; one without budgets at equal iterations

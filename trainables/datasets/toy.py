@@ -1,4 +1,6 @@
-"""2-D Gaussian mixtures: the ring of 8 and the 5x5 grid (anchors.md §C, PacGAN/VEEGAN parameters)."""
+"""2-D Gaussian mixtures: the ring of 8 and the 5x5 grid.
+
+Parameters as in PacGAN (arXiv:1712.04086) and VEEGAN (arXiv:1705.07761)."""
 from __future__ import annotations
 
 import math

@@ -1,1 +1,1 @@
-"""Training methods: one ``step`` updates both players (a method owns both, anchors.md §0.7)."""
+"""Training methods: one ``step`` updates both players (a method owns both players, as in the ICR code)."""

@@ -1,4 +1,4 @@
-"""Toy-mixture metrics (anchors.md §C, after PacGAN's MetricLogger) plus the energy distance.
+"""Toy-mixture metrics (after PacGAN's MetricLogger, github.com/fjxmlzn/PacGAN) plus the energy distance.
 
 Each sample is assigned to its nearest mode by sigma-normalised distance; it is high quality (HQ)
 within 3 sigma. ``modes`` counts modes with at least one HQ sample, ``hq`` is the HQ share and

@@ -12,7 +12,7 @@ and lambda_t reset every step so that the assist has the size of the main gradie
 
 Verified (paper abstract, arXiv:2010.01274 / OpenReview BVPowUU1cR): a penalty on the generator
 "based on the norm of the gradients used to train the discriminator", D's objective unchanged.
-Unverified, recalled (papers.md §2 [mem]): the squared L2 norm, the per-step rescaling of lambda
+Unverified, recalled: the squared L2 norm, the per-step rescaling of lambda
 and gamma = 1 — the body of the paper could not be retrieved here, so check them against the PDF
 before quoting. No official code exists.
 

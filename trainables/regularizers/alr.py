@@ -14,8 +14,8 @@ the CIFAR-10 WGAN-ALP run): the formula above, the sample set (real and fake bat
 the start d ~ U(-1/2, 1/2) normalised per sample in L2, the mean reduction, the norm floor 1e-10,
 and the defaults lambda 10, eps_min 0.1, eps_max 10, xi 10, power iterations (``ip``) 1, K 1,
 p 2. The reference clips perturbed images to [-1, 1] (the data range); we clip image batches the
-same way and leave point data unclipped (it has no bounded range). Unverified (recalled, papers.md
-§4 [mem]): whether the paper's text uses lambda 100 for its ResNet run. Note the eps range is in
+same way and leave point data unclipped (it has no bounded range). Unverified (recalled): whether
+the paper's text uses lambda 100 for its ResNet run. Note the eps range is in
 data units: 0.1–10 was set for 32x32x3 images in [-1, 1]; on the unit-radius ring it is large.
 """
 from __future__ import annotations

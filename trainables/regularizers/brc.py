@@ -14,8 +14,8 @@ H ~ mu I + g g^T, inverted in closed form (Sherman–Morrison):
 The mixed product grad2_{theta phi} f . w is grad_theta (g . w) with w held fixed: one double backward.
 
 Verified (paper abstract): the bilevel view with G as leader and an "implicit gradient scheme with
-outer-product Hessian approximation" as a plug-in on existing GANs. Unverified, recalled
-(papers.md §3 [mem]): that the approximation is exactly mu I + g g^T with g = grad_phi f, and the
+outer-product Hessian approximation" as a plug-in on existing GANs. Unverified, recalled: that the
+approximation is exactly mu I + g g^T with g = grad_phi f, and the
 damping value — no published default was found, so ``brc_mu = 1`` is our choice and should be
 swept. No official code was found.
 

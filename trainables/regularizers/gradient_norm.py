@@ -28,7 +28,7 @@ def r1_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg) -> Tensor:
     is on real data, on the logit, squared norm summed over input dimensions, averaged over the
     batch. That code multiplies by ``reg_param`` (10 in ``configs/default.yaml``) without the 1/2,
     i.e. gamma = 20 in the paper's form. The paper's gamma/2 form and its gamma = 10 are recalled
-    (papers.md has no entry; not checked against the PDF); we keep the paper's form."""
+    (not checked against the PDF); we keep the paper's form."""
     x = real.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
     return 0.5 * cfg.r1_gamma * grad.flatten(1).pow(2).sum(dim=1).mean()

@@ -17,7 +17,7 @@ from analysis.stats.sensitivity import normalize
 from tests.synthetic import grid, grid_2d, write_experiment
 
 LRS = [1e-4, 1e-3, 1e-2]
-COLUMNS_MD = Path(__file__).resolve().parents[1] / "README.md"  # "What every report column means"
+COLUMNS_MD = Path(__file__).resolve().parents[2] / "docs" / "report.md"  # "What every report column means"
 N_BOOT = 500  # enough for the checks below, and fast
 
 
@@ -124,7 +124,7 @@ def test_expected_best_curve_starts_at_the_mean(report):
 
 
 def undocumented(exp, out) -> list[str]:
-    """Columns of the report's tables that the README's column section does not name. A bare
+    """Columns of the report's tables that docs/report.md does not name. A bare
     ``<metric>`` (any reported metric) stands only for columns of the tidy table."""
     documented = set(re.findall(r"^\| ((?:`[^`]+`(?:, )?)+) \|", COLUMNS_MD.read_text(), flags=re.M))
     names = {n for group in documented for n in re.findall(r"`([^`]+)`", group)}
@@ -394,7 +394,7 @@ assert matplotlib.get_backend().lower() == "svg", matplotlib.get_backend()
 changed = sorted(k for k, v in matplotlib.rcParams.items() if str(before[k]) != str(v))
 assert not changed, changed
 """
-    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1],
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
                           env={**os.environ, "MPLBACKEND": "svg"}, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "report" / "samples.png").is_file()

@@ -70,7 +70,7 @@ TWO_KEYS = SPEC.replace("name: tuned", "name: tuned2").replace(
 
 
 def test_the_default_trial_has_every_searched_setting_at_its_default(ray_local, tmp_path):
-    # the README's example space (lr and beta1) once crashed: Ray refused the point {'lr': 1e-4}
+    # the example space of docs/specs.md (lr and beta1) once crashed: Ray refused the point {'lr': 1e-4}
     study = run_spec(tmp_path, "tuned2", TWO_KEYS)[1]
     adam = [json.loads(p.read_text()) for p in (study / "optuna-adam").glob("trial_*/params.json")]
     assert {"lr": 1e-4, "beta1": 0.5} in [{"lr": c["lr"], "beta1": c["beta1"]} for c in adam]

@@ -1,7 +1,7 @@
 """A fair instrument: per-solver tolerances, published defaults as sets, equal compute, the unbiased
 energy distance, composed regularizers, BatchNorm at evaluation and stored samples.
 
-Each test fails on the code before the fair-protocol change (issue 10)."""
+Each test fails on an instrument that drops one of these rules."""
 from __future__ import annotations
 
 import json

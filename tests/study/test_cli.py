@@ -8,7 +8,7 @@ import pytest
 
 from study.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _spec(tmp_path, text):

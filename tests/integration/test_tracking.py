@@ -28,7 +28,7 @@ def tracked(ray_local, tmp_path_factory):
     spec = root / "track.yaml"
     spec.write_text(SPEC.replace("URI", uri))
     with pytest.MonkeyPatch.context() as mp:
-        # MLflow 3 keeps file stores in maintenance mode: an explicit opt-in, as the README says
+        # MLflow 3 keeps file stores in maintenance mode: an explicit opt-in, as docs/running.md says
         mp.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
         code = main(["run", str(spec), "--storage", str(root / "results")])
     return code, uri, root / "results" / "track"

@@ -19,7 +19,7 @@ def test_images_of_the_data_shape_and_one_logit_each(build, side, channels):
 
 
 def test_dcgan_at_32_is_the_icr_network():
-    """papers.md 1.5: G Linear(128 -> 4*4*256), ConvT 256 -> 128 -> 64 -> 3;
+    """ICR's DCGAN (arXiv:1910.05852): G Linear(128 -> 4*4*256), ConvT 256 -> 128 -> 64 -> 3;
     D Conv 3 -> 64 -> 128 -> 256, Linear(4096 -> 1)."""
     G, D = DCGANGenerator(), DCGANDiscriminator()
     convs = [m for m in G.modules() if isinstance(m, nn.ConvTranspose2d)]

@@ -1,7 +1,7 @@
 """A study in a GCS bucket, against a real GCS emulator (gcp-storage-emulator) started here on
 127.0.0.1 and named by STORAGE_EMULATOR_HOST, as Google's client libraries expect: run, extend and
 report from ``gs://``; a missing bucket and an emulator that does not answer are exit 2 with one line.
-The kill/resume path is the same code as for S3 and is exercised there (tests/test_storage_s3.py).
+The kill/resume path is the same code as for S3 and is exercised there (tests/integration/test_storage_s3.py).
 """
 from __future__ import annotations
 

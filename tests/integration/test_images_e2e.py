@@ -14,7 +14,7 @@ import pytest
 from trainables import checkpoint
 from trainables.loop import train
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

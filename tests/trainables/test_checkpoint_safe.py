@@ -63,7 +63,7 @@ def test_a_checkpoint_carrying_a_pickled_object_is_refused_and_not_run(tmp_path)
 
 
 def test_a_checkpoint_from_the_old_format_is_refused(tmp_path):
-    # before issue 13 the NumPy RNG state went in as a pickled tuple holding an ndarray
+    # the old format stored the NumPy RNG state as a pickled tuple holding an ndarray
     torch.save({"rng": {"numpy": np.random.get_state()}}, tmp_path / checkpoint.FILENAME)
     with pytest.raises(checkpoint.UnsafeCheckpoint, match="numpy"):
         checkpoint.load(tmp_path)

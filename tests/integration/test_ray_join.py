@@ -24,7 +24,7 @@ import pytest
 from study.ray_setup import QUIET_ENV
 from tests.servers import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RAY = str(Path(sys.executable).with_name("ray"))
 SPEC = """
 name: join

@@ -278,7 +278,7 @@ def test_where_the_hours_went(claim_report):
 
 
 def test_every_new_column_is_documented(claim_report):
-    from tests.test_analysis import undocumented
+    from tests.analysis.test_analysis import undocumented
 
     assert undocumented(*claim_report) == []
 

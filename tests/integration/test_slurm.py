@@ -3,7 +3,7 @@ submitted with ``sbatch --nodes=2`` runs on the two-node Ray the job starts (bot
 job's Ray refuses a driver without the job's token meanwhile, and the study reports.
 
 The submission test is out of the default suite (about two minutes, and it needs root to install and
-start Slurm through ``tests/local_slurm.sh``): ``pytest -m slurm tests/test_slurm.py``. The script's
+start Slurm through ``tests/local_slurm.sh``): ``pytest -m slurm tests/integration/test_slurm.py``. The script's
 own refusals need no Slurm and run with the rest.
 """
 from __future__ import annotations
