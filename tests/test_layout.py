@@ -140,3 +140,23 @@ def test_the_back_import_check_sees_stats_importing_report():
     graph = {"analysis.stats.summary": {"analysis.report.tables", "analysis.ingest.grid"},
              "analysis.report.words": {"analysis.stats.decisions"}, "analysis.ingest.tidy": {"analysis.atomic"}}
     assert back_imports(graph) == ["analysis.stats.summary -> analysis.report.tables"]
+
+
+TEST_ROOMS = ("trainables", "study", "analysis", "integration")
+PROJECT_WIDE_TESTS = {"test_layout.py", "test_readme.py", "test_links.py"}  # about the repository itself
+
+
+def test_tests_live_in_the_room_of_what_they_test():
+    loose = {p.name for p in (ROOT / "tests").glob("test_*.py")} - PROJECT_WIDE_TESTS
+    assert not loose, f"tests outside tests/{{{','.join(TEST_ROOMS)}}}/: {sorted(loose)}"
+    rooms = {p.parent.name for p in (ROOT / "tests").glob("*/test_*.py")}
+    assert rooms <= set(TEST_ROOMS), f"test folders beyond the rooms: {sorted(rooms - set(TEST_ROOMS))}"
+
+
+def test_the_fast_loop_starts_no_ray():
+    # tests/integration holds every test that starts Ray, a server or Slurm, so ignoring it is fast
+    starters = ("ray_local", "ray.init(", "run_spec(", "Cluster(", "ganstudy_process(")
+    offenders = [str(p.relative_to(ROOT)) for room in TEST_ROOMS[:-1]
+                 for p in (ROOT / "tests" / room).glob("test_*.py")
+                 if any(s in p.read_text() for s in starters)]
+    assert not offenders, f"start Ray outside tests/integration: {offenders}"
