@@ -3,6 +3,7 @@
 tracks: a result quoted in the README is a result anyone can open."""
 from __future__ import annotations
 
+import posixpath
 import re
 import subprocess
 from pathlib import Path, PurePosixPath
@@ -29,19 +30,12 @@ def relative_links(text: str) -> list[str]:
 
 def target(document: str, link: str) -> str:
     """The repository path a link in ``document`` points at (fragment dropped, ``..`` resolved)."""
-    parts: list[str] = []
-    for part in (PurePosixPath(document).parent / link.split("#")[0]).parts:
-        if part == "..":
-            parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return "/".join(parts)
+    return posixpath.normpath(posixpath.join(posixpath.dirname(document), link.split("#")[0]))
 
 
 def missing_targets(document: str, text: str, files: set[str]) -> list[str]:
-    folders = {str(parent) for f in files for parent in PurePosixPath(f).parents}
-    return [link for link in relative_links(text)
-            if target(document, link) not in files and target(document, link).rstrip("/") not in folders]
+    known = files | {str(parent) for f in files for parent in PurePosixPath(f).parents}  # a folder link is fine
+    return [link for link in relative_links(text) if target(document, link) not in known]
 
 
 TOP_LEVEL = ("README.md", "CHANGELOG.md")

@@ -45,9 +45,10 @@ def _get(row: pd.Series, name: str):
 
 def default_vs_tuned(summary: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for _, r in summary.sort_values(ENVIRONMENT + ["rank_default"]).iterrows():
+    ordered = summary.sort_values(ENVIRONMENT + ["rank_default"])
+    for label, (_, r) in zip(environment_label(ordered), ordered.iterrows()):
         rows.append({
-            "environment": " / ".join(str(r[c]) for c in ENVIRONMENT), "method": r["method"],
+            "environment": label, "method": r["method"],
             "default": _get(r, "default_set") if isinstance(_get(r, "default_set"), str) and _get(r, "default_set")
             else fmt(_get(r, "default_lr")),
             "at default": with_ci(_get(r, "default_score"), _get(r, "default_score_lo"), _get(r, "default_score_hi")),
@@ -64,8 +65,9 @@ def default_vs_tuned(summary: pd.DataFrame) -> pd.DataFrame:
 def robustness(summary: pd.DataFrame) -> pd.DataFrame:
     two_d = "lr_g_width" in summary
     rows = []
-    for _, r in summary.sort_values(ENVIRONMENT + ["rank_default"]).iterrows():
-        row = {"environment": " / ".join(str(r[c]) for c in ENVIRONMENT), "method": r["method"]}
+    ordered = summary.sort_values(ENVIRONMENT + ["rank_default"])
+    for label, (_, r) in zip(environment_label(ordered), ordered.iterrows()):
+        row = {"environment": label, "method": r["method"]}
         if two_d:
             for axis in ("g", "d"):
                 name = f"lr_{axis}_width"
@@ -137,7 +139,7 @@ def convergence_view(conv: pd.DataFrame) -> pd.DataFrame:
     if conv.empty:
         return conv
     return pd.DataFrame({
-        "environment": conv[ENVIRONMENT].astype(str).agg(" / ".join, axis=1), "method": conv["method"],
+        "environment": environment_label(conv), "method": conv["method"],
         "best cell": conv["best_cell"], "at (share of run)": conv["late_fraction"].map(lambda v: fmt(v, 2)),
         "score there": conv["late_score"].map(fmt), "score at the end": conv["end_score"].map(fmt),
         "relative change": conv["late_rel_change"].map(lambda v: "—" if pd.isna(v) else f"{100 * v:+.1f}%"),
@@ -150,7 +152,7 @@ def stability_view(stab: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
         return stab
     verdicts = {tuple(r[KEY]): classify(r) for _, r in summary.iterrows()}
     return pd.DataFrame({
-        "environment": stab[ENVIRONMENT].astype(str).agg(" / ".join, axis=1), "method": stab["method"],
+        "environment": environment_label(stab), "method": stab["method"],
         "verdict": [verdicts.get(tuple(r[KEY]), "—") for _, r in stab.iterrows()],
         "stable without any one seed": stab["loso_stable"].map(lambda v: "—" if v is None else ("yes" if v else "no")),
         "what changes": stab["loso_changes"].replace("", "—"),
