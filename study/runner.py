@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from analysis.manifest import Experiment, Extension, Manifest
 from study import manifest
 from study.errors import StudyIncomplete, UserError
 from study.ray_setup import init_ray
@@ -30,22 +31,21 @@ def _trainable(resources: dict[str, float]):
     return tune.with_resources(run_trial, {"cpu": resources["cpu"], "gpu": resources["gpu"]})
 
 
-def _run_config(study_dir: Location, experiment: dict[str, Any], tracking: dict[str, Any]):
+def _run_config(study_dir: Location, experiment: Experiment, tracking: dict[str, Any]):
     from ray import tune
 
     from study.progress import StudyProgress
     from study.result_log import ResultLog
 
-    callbacks = [StudyProgress(PROGRESS_LOG_ENV, label=experiment["name"],
-                               total=experiment.get("budget") or len(experiment["keys"])),
+    callbacks = [StudyProgress(PROGRESS_LOG_ENV, label=experiment.name, total=experiment.size),
                  ResultLog()]  # in place of Tune's JSON logger: no report written twice on resume
     if tracking.get("mlflow"):
         from study.tracking import StudyMLflow
 
-        callbacks.append(StudyMLflow(tracking["mlflow"], study=study_dir.name, experiment=experiment["name"]))
+        callbacks.append(StudyMLflow(tracking["mlflow"], study=study_dir.name, experiment=experiment.name))
     return tune.RunConfig(
-        name=experiment["name"], **study_dir.for_tune(),
-        failure_config=tune.FailureConfig(max_failures=experiment["max_failures"]),
+        name=experiment.name, **study_dir.for_tune(),
+        failure_config=tune.FailureConfig(max_failures=experiment.max_failures),
         # in an object store Tune uploads its experiment state in the background: after a kill it can
         # name a checkpoint that pruning already deleted, and resume fails; keep them all there
         checkpoint_config=tune.CheckpointConfig(num_to_keep=2 if study_dir.is_local else None),
@@ -53,42 +53,42 @@ def _run_config(study_dir: Location, experiment: dict[str, Any], tracking: dict[
         callbacks=callbacks)
 
 
-def _new_tuner(study_dir: Location, experiment: dict[str, Any], data: dict[str, Any]):
+def _new_tuner(study_dir: Location, experiment: Experiment, data: Manifest):
     from ray import tune
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
     from study.search import searcher
 
-    if experiment.get("kind") == "optuna":
-        param_space, search_alg, samples = experiment["fixed"], searcher(experiment), experiment["budget"]
+    if experiment.kind == "optuna":
+        param_space, search_alg, samples = experiment.fixed, searcher(experiment), experiment.budget
     else:
-        wanted = set(experiment["keys"])
-        configs = [e["config"] for e in data["trials"] if e["key"] in wanted]
+        wanted = set(experiment.keys)
+        configs = [e.config for e in data.trials if e.key in wanted]
         param_space = {key: None for key in configs[0]}
         search_alg, samples = BasicVariantGenerator(points_to_evaluate=configs), len(configs)
     return tune.Tuner(
-        _trainable(experiment["resources"]),
+        _trainable(experiment.resources),
         param_space=param_space,
         tune_config=tune.TuneConfig(search_alg=search_alg, num_samples=samples, reuse_actors=True,
                                     trial_dirname_creator=lambda t: f"trial_{t.trial_id}"),
-        run_config=_run_config(study_dir, experiment, data.get("tracking") or {}),
+        run_config=_run_config(study_dir, experiment, data.tracking),
     )
 
 
-def _launch(study_dir: Location, experiment: dict[str, Any], data: dict[str, Any]):
+def _launch(study_dir: Location, experiment: Experiment, data: Manifest):
     from ray import tune
 
-    path = study_dir / experiment["name"]
+    path = study_dir / experiment.name
     where = path.for_tune()
     if tune.Tuner.can_restore(where["storage_path"], storage_filesystem=where.get("storage_filesystem")):
-        tuner = tune.Tuner.restore(where["storage_path"], trainable=_trainable(experiment["resources"]),
+        tuner = tune.Tuner.restore(where["storage_path"], trainable=_trainable(experiment.resources),
                                    resume_unfinished=True, resume_errored=True,
                                    storage_filesystem=where.get("storage_filesystem"))
     else:  # never started (or stopped before Ray wrote its state): start it from the manifest
         tuner = _new_tuner(study_dir, experiment, data)
     os.environ[PROGRESS_LOG_ENV] = str(study_dir)  # StudyProgress appends to progress.log there (driver)
     # the event files are in the trial folders of the study, not in Ray's session folder
-    print(f"{experiment['name']}: trials in {path}\n"
+    print(f"{experiment.name}: trials in {path}\n"
           f"TensorBoard: tensorboard --logdir {study_dir}", flush=True)
     return tuner.fit()  # returns normally on Ctrl-C and on errored trials: check completeness after
 
@@ -104,19 +104,19 @@ def unfinished(study_dir: Location) -> dict[str, int]:
     return trials.loc[~trials["status"].isin(("ok", "diverged")), "status"].value_counts().to_dict()
 
 
-def _require_finished(study_dir: Location, experiment: dict[str, Any], results) -> None:
-    short = (experiment.get("budget") or len(experiment["keys"])) - len(results)
+def _require_finished(study_dir: Location, experiment: Experiment, results) -> None:
+    short = experiment.size - len(results)
     left = sum(1 for r in results if not (r.metrics or {}).get("finished")) + max(short, 0)
     if left:
         # Tune writes each failure to error.txt in the trial's folder: name them, so the line says where to look
         error_files = [f"{r.path.replace(study_dir.path, str(study_dir), 1)}/error.txt"
                        for r in results if r.error is not None and r.path]
-        raise StudyIncomplete(study_dir, experiment["name"], left, results.num_errors, error_files)
+        raise StudyIncomplete(study_dir, experiment.name, left, results.num_errors, error_files)
 
 
-def _experiment(name: str, spec: StudySpec, keys: list[str]) -> dict[str, Any]:
-    return {"name": name, "kind": "grid", "keys": keys, "resources": spec.resources.model_dump(),
-            "max_failures": spec.max_failures}
+def _experiment(name: str, spec: StudySpec, keys: list[str]) -> Experiment:
+    return Experiment(name=name, kind="grid", keys=keys, resources=spec.resources.model_dump(),
+                      max_failures=spec.max_failures)
 
 
 def _check_resources(spec: StudySpec, address: str | None) -> None:
@@ -147,13 +147,13 @@ def run(spec: StudySpec, *, storage: Path | str, name: str | None = None, addres
     if spec.search.kind == "optuna":
         from study.search import experiments
 
-        data["trials"] = []  # decided by the searches as they go; the report finds them in their folders
-        data["experiments"] = experiments(spec)
+        data.trials = []  # decided by the searches as they go; the report finds them in their folders
+        data.experiments = experiments(spec)
     else:
-        data["experiments"] = [_experiment(GRID, spec, [t["key"] for t in data["trials"]])]
+        data.experiments = [_experiment(GRID, spec, [t.key for t in data.trials])]
     init_ray(address)
     _check_resources(spec, address)
-    data["tracking"] = _tracking(spec.tracking.model_dump(), mlflow, study_dir.name)
+    data.tracking = _tracking(spec.tracking.model_dump(), mlflow, study_dir.name)
     manifest.write(study_dir, data)
     _launch_all(study_dir, data)
     return study_dir
@@ -171,13 +171,13 @@ def _tracking(tracking: dict[str, Any], mlflow: str | None, study: str) -> dict[
     return tracking
 
 
-def _launch_all(study_dir: Location, data: dict[str, Any]) -> None:
-    for experiment in data["experiments"]:
+def _launch_all(study_dir: Location, data: Manifest) -> None:
+    for experiment in data.experiments:
         # interrupted or errored: stop here, `ganstudy resume` continues
         _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
 
 
-def _read(study_dir: Location) -> dict[str, Any]:
+def _read(study_dir: Location) -> Manifest:
     study_dir.check_reachable()
     if not study_dir.is_file(manifest.FILENAME):
         raise UserError(str(study_dir), f"not a study folder (no {manifest.FILENAME})")
@@ -198,26 +198,26 @@ def extend(study: str | Path, spec: StudySpec, *, address: str | None = None,
     """Add the spec's grid points that the study lacks (matched by config hash) and run only those."""
     study_dir = location(study)
     data = _read(study_dir)
-    if spec.search.kind != "grid" or any(e.get("kind") == "optuna" for e in data["experiments"]):
+    if spec.search.kind != "grid" or any(e.kind == "optuna" for e in data.experiments):
         raise UserError(str(study_dir), "extend adds grid points to grid studies; a search study grows by "
                                         "running a new study with a larger trials_per_method")
-    known = {t["key"] for t in data["trials"]}
-    new = [t for t in manifest.trial_entries(spec) if t["key"] not in known]
+    known = {t.key for t in data.trials}
+    new = [t for t in manifest.trial_entries(spec) if t.key not in known]
     if not new:
         left = unfinished(study_dir)
         if left:
             raise UserError(str(study_dir), f"nothing new to add, but {sum(left.values())} trial(s) are "
                                             f"unfinished; run `ganstudy resume {study_dir}`")
         return study_dir, 0
-    name = f"extend-{sum(e['name'].startswith('extend-') for e in data['experiments']) + 1}"
-    experiment = _experiment(name, spec, [t["key"] for t in new])
-    data["trials"] += new
-    data["experiments"].append(experiment)
-    data.setdefault("extensions", []).append({"experiment": name, "spec": spec.model_dump()})
+    name = f"extend-{sum(e.name.startswith('extend-') for e in data.experiments) + 1}"
+    experiment = _experiment(name, spec, [t.key for t in new])
+    data.trials += new
+    data.experiments.append(experiment)
+    data.extensions.append(Extension(experiment=name, spec=spec.model_dump()))
     init_ray(address)
     _check_resources(spec, address)
-    tracking = spec.tracking.model_dump() if spec.tracking.mlflow else data.get("tracking") or {}
-    data["tracking"] = _tracking(tracking, mlflow, study_dir.name)
+    tracking = spec.tracking.model_dump() if spec.tracking.mlflow else data.tracking
+    data.tracking = _tracking(tracking, mlflow, study_dir.name)
     manifest.write(study_dir, data)
     _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
     return study_dir, len(new)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from analysis.manifest import Experiment
 from study.spec import Distribution, StudySpec
 from trainables.config import TrialConfig, method_defaults, reads
 from trainables.metrics.evaluate import SCORE_MODES
@@ -50,7 +51,7 @@ def default_points(space: dict[str, Distribution], cfg: TrialConfig) -> list[dic
     return [point]
 
 
-def experiments(spec: StudySpec) -> list[dict[str, Any]]:
+def experiments(spec: StudySpec) -> list[Experiment]:
     """One search experiment per grid combination (a method in an environment)."""
     out = []
     for cfg in spec.trial_configs():
@@ -59,29 +60,28 @@ def experiments(spec: StudySpec) -> list[dict[str, Any]]:
         fixed = {k: v for k, v in cfg.model_dump().items() if k not in space}
         combo = "-".join(str(getattr(cfg, k)) for k in spec.grid) or "all"
         name = "optuna-" + re.sub(r"[^A-Za-z0-9_.+-]", "_", combo)
-        if any(e["name"] == name for e in out):  # two values that read the same once made folder-safe
+        if any(e.name == name for e in out):  # two values that read the same once made folder-safe
             name += f"-{len(out)}"
-        out.append({
-            "name": name,
-            "kind": "optuna",
-            "fixed": fixed,
-            "budget": spec.search.trials_per_method,
-            "seed": spec.search.seed,
-            "mode": SCORE_MODES[DATASETS.get(cfg.dataset).kind],  # the score's own direction
-            "space": {k: d.model_dump() for k, d in space.items()},
-            "points": default_points(space, cfg),
-            "keys": [],
-            "resources": spec.resources.model_dump(),
-            "max_failures": spec.max_failures,
-        })
+        out.append(Experiment(
+            name=name,
+            kind="optuna",
+            fixed=fixed,
+            budget=spec.search.trials_per_method,
+            seed=spec.search.seed,
+            mode=SCORE_MODES[DATASETS.get(cfg.dataset).kind],  # the score's own direction
+            space={k: d.model_dump() for k, d in space.items()},
+            points=default_points(space, cfg),
+            resources=spec.resources.model_dump(),
+            max_failures=spec.max_failures,
+        ))
     return out
 
 
-def searcher(experiment: dict[str, Any]):
+def searcher(experiment: Experiment):
     from optuna.samplers import TPESampler
     from ray.tune.search.optuna import OptunaSearch
 
-    space = {k: Distribution(**d) for k, d in experiment["space"].items()}
-    return OptunaSearch(space=distributions(space), metric="score", mode=experiment["mode"],
-                        points_to_evaluate=experiment["points"] or None,
-                        sampler=TPESampler(seed=experiment["seed"]))
+    space = {k: Distribution(**d) for k, d in experiment.space.items()}
+    return OptunaSearch(space=distributions(space), metric="score", mode=experiment.mode,
+                        points_to_evaluate=experiment.points or None,
+                        sampler=TPESampler(seed=experiment.seed))

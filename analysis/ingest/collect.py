@@ -20,9 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from analysis import manifest as manifests
 from analysis.keys import config_key
 
-MANIFEST = "ganstudy.json"
+MANIFEST = manifests.FILENAME
 ERROR_FILE = "error.txt"  # Ray Tune's: "Failure # N (occurred at ...)" then the exception, per failure
 ERROR_CHARS = 240
 # Ray's bookkeeping, dropped; kept are ``timestamp``, ``time_this_iter_s``, ``time_total_s`` (where the
@@ -38,13 +39,13 @@ class NothingToReport(LookupError):
 @dataclass
 class StudyFolder:
     path: Path
-    manifest: dict[str, Any]
+    manifest: manifests.Manifest
     evals: pd.DataFrame
     trials: pd.DataFrame
 
     @property
     def config_columns(self) -> list[str]:
-        return list(self.manifest["trials"][0]["config"]) if self.manifest["trials"] else []
+        return list(self.manifest.trials[0].config) if self.manifest.trials else []
 
 
 def _trial_dirs(experiment: Path):
@@ -103,21 +104,22 @@ def load(experiment: str | Path) -> StudyFolder:
     manifest_path = experiment / MANIFEST
     if not manifest_path.is_file():
         raise FileNotFoundError(f"{experiment}: not a study folder (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
-    expected = {t["key"]: t["config"] for t in manifest["trials"]}
+    manifest = manifests.loads(manifest_path.read_text())
+    expected = {t.key: t.config for t in manifest.trials}
 
     dirs = list(_trial_dirs(experiment))
     names = [d.relative_to(experiment).as_posix() for d, _ in dirs]
     keys = {name: config_key(config) for name, (_, config) in zip(names, dirs)}
     # a search decides its trials as it runs: those found in its folders are expected too, so a
     # search interrupted before the manifest listed them still gets a report
-    searched = {e["name"] for e in manifest.get("experiments", []) if e.get("kind") == "optuna"}
+    searched = {e.name for e in manifest.experiments if e.kind == "optuna"}
     for name, (_, config) in zip(names, dirs):
         if name.split("/")[0] in searched:
             expected.setdefault(keys[name], config)
     if not expected:
         raise NothingToReport(f"{experiment}: no trial has started yet")
-    manifest = {**manifest, "trials": [{"key": k, "config": c} for k, c in expected.items()]}
+    manifest = manifest.model_copy(update={"trials": [manifests.TrialEntry(key=k, config=c)
+                                                      for k, c in expected.items()]})
     results = _read_results([d for d, _ in dirs], names)
     last = {}
     sizes: dict[str, int] = {}

@@ -1,6 +1,6 @@
 """A method's published default, as a whole set of settings, and which trials train at it.
 
-The manifest (``ganstudy.json``) says, per optimizer, ``defaults`` (the published set, ``lr`` for
+The manifest (:mod:`analysis.manifest`) says, per optimizer, ``defaults`` (the published set, ``lr`` for
 both players), ``uses`` (the settings it reads beyond the learning rates) and ``competitive``; per
 regularizer ``defaults`` and ``uses``; and ``config_defaults`` (every trial-config field's default).
 A method is ``optimizer+regularizer``, the regularizer possibly composed (``gp+advas``); its
@@ -13,12 +13,11 @@ A trial is *at the default* when every swept setting that its method reads is at
 - any other setting swept within the method: ``config_defaults``;
 - settings read only by other components (another optimizer's, another regularizer's) are ignored
   (the trial config resets them anyway).
-Older manifests carry only ``default_lr``: then only the learning rates are checked, as before.
+A manifest upgraded from a study that recorded only learning rates has no other settings to check.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,18 +25,17 @@ import numpy as np
 import pandas as pd
 
 from analysis.ingest.grid import ENVIRONMENT, LR_COLUMNS, METHOD, effective_lrs
+from analysis.manifest import Manifest, OptimizerEntry, RegularizerEntry
 
 NONE = "none"
 SEPARATOR = "+"
-# optimizers taken to be competitive when an older manifest does not say (ICR's and CGD's solvers)
-COMPETITIVE_BY_NAME = ("bcgd", "acgd", "gacgd")
 
 
 @dataclass(frozen=True)
 class MethodDefault:
     """The published default of one method: its set, the settings it reads and their sources."""
     settings: dict[str, Any]  # the published set ("lr" included when it has one)
-    reads: frozenset  # settings this method reads (beyond learning rates); empty: unknown (old manifest)
+    reads: frozenset  # settings this method reads (beyond learning rates)
     source: str = ""
 
     @property
@@ -57,58 +55,46 @@ def _text(v) -> str:
 @dataclass
 class Defaults:
     """Everything the manifest says about defaults, with the rule that decides a trial's default."""
-    optimizers: dict[str, dict] = field(default_factory=dict)
-    regularizers: dict[str, dict] = field(default_factory=dict)
+    optimizers: dict[str, OptimizerEntry] = field(default_factory=dict)
+    regularizers: dict[str, RegularizerEntry] = field(default_factory=dict)
     config_defaults: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any]) -> Defaults:
-        return cls(dict(manifest.get("optimizers") or {}), dict(manifest.get("regularizers") or {}),
-                   dict(manifest.get("config_defaults") or {}))
-
-    @property
-    def is_set_based(self) -> bool:
-        """Whether the manifest gives whole default sets (newer) or only ``default_lr`` (older)."""
-        return any("defaults" in info for info in self.optimizers.values())
+    def from_manifest(cls, manifest: Manifest) -> Defaults:
+        return cls(dict(manifest.optimizers), dict(manifest.regularizers), dict(manifest.config_defaults))
 
     @property
     def owned(self) -> frozenset:
         """Settings some component reads: a setting outside it is general (width, batch size, ...)."""
         keys = set()
         for info in [*self.optimizers.values(), *self.regularizers.values()]:
-            keys |= set(info.get("uses") or ()) | set(info.get("defaults") or {})
+            keys |= set(info.uses) | set(info.defaults)
         return frozenset(keys - set(LR_COLUMNS))
 
-    def competitive(self) -> tuple[set[str], bool]:
-        """(competitive optimizers, whether the manifest said so rather than the fallback by name)."""
-        said = {name for name, info in self.optimizers.items() if info.get("competitive")}
-        if any("competitive" in info for info in self.optimizers.values()):
-            return said, True
-        return set(COMPETITIVE_BY_NAME), False
+    @property
+    def competitive(self) -> set[str]:
+        return {name for name, info in self.optimizers.items() if info.competitive}
 
     def method(self, optimizer: str, regularizer: str) -> MethodDefault:
-        info = self.optimizers.get(optimizer, {})
-        if "defaults" not in info:  # older manifest: the learning rate only
-            lr = info.get("default_lr")
-            return MethodDefault({"lr": lr} if lr is not None else {}, frozenset(), info.get("source", ""))
-        settings = dict(info.get("defaults") or {})
-        reads = set(info.get("uses") or ()) | set(settings)
-        sources = [info.get("source", "")]
+        info = self.optimizers.get(optimizer)
+        if info is None:
+            return MethodDefault({}, frozenset())
+        settings = dict(info.defaults)
+        reads = set(info.uses) | set(settings)
+        sources = [info.source]
         for part in str(regularizer).split(SEPARATOR):
-            if part == NONE:
+            reg = self.regularizers.get(part)
+            if part == NONE or reg is None:
                 continue
-            reg = self.regularizers.get(part, {})
-            settings.update(reg.get("defaults") or {})
-            reads |= set(reg.get("uses") or ()) | set(reg.get("defaults") or {})
-            sources.append(reg.get("source", ""))
+            settings.update(reg.defaults)
+            reads |= set(reg.uses) | set(reg.defaults)
+            sources.append(reg.source)
         if "lr" in settings:  # lr first, as the report shows it
             settings = {"lr": settings.pop("lr"), **settings}
         return MethodDefault(settings, frozenset(reads - set(LR_COLUMNS)), "; ".join(s for s in sources if s))
 
     def checked_keys(self, method: MethodDefault, swept: list[str]) -> dict[str, Any]:
         """The swept non-learning-rate settings a trial of ``method`` must match, with their defaults."""
-        if not method.reads and not self.config_defaults:  # older manifest: learning rates only
-            return {}
         owned = self.owned
         out = {}
         for key in swept:

@@ -264,11 +264,12 @@ def write_report(experiment: Path, out: Path | None = None, *, n_boot: int = N_B
     files = samples.sample_files(exp.path, table, dict(zip(exp.trials["key"], exp.trials["trial_dir"])))
     chosen = samples.panels(study, files)
     figures = _figures(table, study, cells_df, curves, aggregate, out, chosen)
-    spec = exp.manifest.get("spec", {})
+    spec = exp.manifest.spec
     inputs = ReportInputs(name=spec.get("name", exp.path.name), description=spec.get("description", ""),
                           trials=trials, study=study, summary=summary_df, aggregate=aggregate,
                           importance=importance, claim=claim, figures=figures,
-                          competitive_said=defaults.competitive()[1], figure_notes=(samples.missing_line(chosen),),
+                          competitive_said="competitive" not in exp.manifest.assumed,
+                          figure_notes=(samples.missing_line(chosen),),
                           conv=conv, stab=stab, hours=compute.hours(table))
     write_text(out / "report.md", render(inputs))
     return out

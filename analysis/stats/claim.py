@@ -88,7 +88,7 @@ def compare(mc: MethodCells, base: MethodCells, defaults: Defaults, swept: list[
 
 def claim_table(study: StudyCells, defaults: Defaults) -> pd.DataFrame:
     """``claim.csv``: one row per competitive method, environment and baseline pairing."""
-    competitive, _ = defaults.competitive()
+    competitive = defaults.competitive
     blocks = {(mc.env, mc.method): mc for mc in study.methods if not mc.cells.empty}
     rows = []
     for (env, method), mc in sorted(blocks.items()):

@@ -136,3 +136,17 @@ def test_name_must_be_a_folder_name(tmp_path, capsys):
     assert main(["run", str(_spec(tmp_path, GOOD)), "--storage", str(tmp_path / "r"), "--name", "../escape"]) == 2
     assert "error: --name ../escape:" in capsys.readouterr().err
     assert not (tmp_path / "r").exists() and not (tmp_path / "escape").exists()
+
+
+def test_a_study_manifest_is_written_in_the_current_format_and_reads_back(tmp_path):
+    from analysis.manifest import FORMAT_VERSION
+    from study import manifest
+    from study.spec import load_spec
+
+    spec = load_spec(_spec(tmp_path, GOOD))
+    built = manifest.build(spec)
+    manifest.write(tmp_path, built)
+    assert json.loads((tmp_path / manifest.FILENAME).read_text())["format_version"] == FORMAT_VERSION
+    read = manifest.read(tmp_path)
+    assert read == built and len(read.trials) == 12
+    assert read.optimizers["acgd"].competitive and not read.optimizers["adam"].competitive

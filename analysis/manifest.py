@@ -1,0 +1,136 @@
+"""``ganstudy.json``, typed: what a study is meant to contain, read by ``study/`` and ``analysis/`` alike.
+
+Torch-free and Ray-free, so a report can be made where neither is installed. Every manifest names its
+``format_version``; a manifest of an older format is brought to this one by :func:`upgrade`, one
+explicit step per version, never by guessing from which keys happen to be there.
+
+Format history:
+- 1 (no ``format_version``): an optimizer's ``defaults``, ``uses`` and ``competitive`` were optional,
+  and so were ``regularizers`` and ``config_defaults`` (the earliest studies wrote only ``default_lr``).
+  Upgraded: a missing default set is the learning rate alone, missing ``competitive`` is decided by
+  name, and ``assumed`` says which of these the upgrade had to do.
+- 2: every optimizer carries its whole default set, the settings it reads and whether it is competitive.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FILENAME = "ganstudy.json"
+FORMAT_VERSION = 2
+# the competitive optimizers of a format-1 study, which did not mark them (ICR's and CGD's solvers)
+COMPETITIVE_BY_NAME = ("bcgd", "acgd", "gacgd")
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OptimizerEntry(_Entry):
+    default_lr: float | None = None
+    source: str = ""
+    defaults: dict[str, Any]  # the published set ("lr" for both players when it has one)
+    uses: list[str]  # the settings it reads beyond the learning rates
+    competitive: bool
+
+
+class RegularizerEntry(_Entry):
+    defaults: dict[str, Any]
+    uses: list[str]
+    source: str = ""
+
+
+class TrialEntry(_Entry):
+    key: str  # analysis.keys.config_key(config)
+    config: dict[str, Any]
+
+
+class Experiment(_Entry):
+    """One Tune experiment of the study: a list of grid trials, or one method's Optuna search."""
+    name: str
+    kind: Literal["grid", "optuna"]
+    keys: list[str] = Field(default_factory=list)  # grid: the trials it runs
+    resources: dict[str, float] = Field(default_factory=lambda: {"cpu": 1.0, "gpu": 0.0})
+    max_failures: int = 0
+    # optuna only
+    fixed: dict[str, Any] = Field(default_factory=dict)
+    budget: int | None = None
+    seed: int | None = None
+    mode: Literal["min", "max"] = "min"
+    space: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    points: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        """How many trials it runs."""
+        return self.budget or len(self.keys)
+
+
+class Extension(_Entry):
+    experiment: str
+    spec: dict[str, Any]
+
+
+class Manifest(_Entry):
+    format_version: Literal[2] = FORMAT_VERSION
+    spec: dict[str, Any]
+    trials: list[TrialEntry]
+    optimizers: dict[str, OptimizerEntry]
+    regularizers: dict[str, RegularizerEntry] = Field(default_factory=dict)
+    config_defaults: dict[str, Any] = Field(default_factory=dict)
+    created: str = ""
+    versions: dict[str, str] = Field(default_factory=dict)
+    experiments: list[Experiment] = Field(default_factory=list)
+    tracking: dict[str, Any] = Field(default_factory=dict)
+    extensions: list[Extension] = Field(default_factory=list)
+    upgraded_from: int | None = None  # the format it was written in, when older
+    assumed: dict[str, str] = Field(default_factory=dict)  # field -> what the upgrade had to assume
+
+    @property
+    def competitive(self) -> set[str]:
+        return {name for name, o in self.optimizers.items() if o.competitive}
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=1)
+
+
+def upgrade(raw: dict[str, Any]) -> dict[str, Any]:
+    """A manifest of any known format, as the current format's fields (validated by :func:`parse`)."""
+    version = raw.get("format_version", 1)
+    if version == FORMAT_VERSION:
+        return raw
+    if version != 1:
+        raise ValueError(f"format_version: {version!r} is not a manifest format this ganstudy knows "
+                         f"(1 to {FORMAT_VERSION})")
+    return _from_format_1(raw)
+
+
+def _from_format_1(raw: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 left an optimizer's ``defaults``, ``uses`` and ``competitive`` optional (the earliest
+    studies wrote only ``default_lr``): fill what is missing and say so in ``assumed``."""
+    assumed: dict[str, str] = {}
+    optimizers = {}
+    for name, info in (raw.get("optimizers") or {}).items():
+        entry = {"default_lr": info.get("default_lr"), "source": info.get("source", ""), **info}
+        if "defaults" not in entry:
+            lr = entry["default_lr"]
+            entry["defaults"] = {"lr": lr} if lr is not None else {}
+            assumed["defaults"] = "default sets are the learning rate only (the study recorded no other setting)"
+        entry.setdefault("uses", [])
+        if "competitive" not in entry:
+            entry["competitive"] = name in COMPETITIVE_BY_NAME
+            assumed["competitive"] = (f"competitive optimizers taken by name ({', '.join(COMPETITIVE_BY_NAME)}; "
+                                      "the study did not mark them)")
+        optimizers[name] = entry
+    return {**raw, "optimizers": optimizers, "tracking": raw.get("tracking") or {},
+            "format_version": FORMAT_VERSION, "upgraded_from": 1, "assumed": assumed}
+
+
+def parse(raw: dict[str, Any]) -> Manifest:
+    return Manifest.model_validate(upgrade(raw))
+
+
+def loads(text: str) -> Manifest:
+    return parse(json.loads(text))
