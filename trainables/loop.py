@@ -94,13 +94,18 @@ class Trial:
 
     def step(self) -> bool:
         """One iteration; False when the trial diverged."""
-        p = self.progress
         start = time.perf_counter()
         try:
             stats = self.method.step()
         except NonFiniteError:
             stats = None
-        p.wall_time_s += time.perf_counter() - start
+        return self.account(stats, time.perf_counter() - start)
+
+    def account(self, stats: dict[str, float] | None, seconds: float) -> bool:
+        """Count one iteration whose method step returned ``stats`` (None: it raised NonFiniteError)
+        and took ``seconds``; False when the trial diverged. A population's members count here too."""
+        p = self.progress
+        p.wall_time_s += seconds
         p.iteration += 1
         if stats is not None:
             p.grad_calls += int(stats.pop("grad_calls"))  # spent even by the step that diverges

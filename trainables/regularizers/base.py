@@ -39,6 +39,8 @@ class Regularizer:
     source: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)  # its published settings
     uses: tuple[str, ...] = ()  # the settings it reads (others of other regularizers are reset)
+    # the penalty also takes ``rand=`` and ``batch_dims=2``: a population can train with it
+    batches: bool = False
 
     def grad_calls(self, cfg) -> int:
         """Extra gradient calls of one evaluation under ``cfg``."""
@@ -46,8 +48,8 @@ class Regularizer:
         return int(calls(cfg) if callable(calls) else calls)
 
 
-def _no_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg: object) -> Tensor:
-    return real.new_zeros(())
+def _no_penalty(D: nn.Module, real: Tensor, fake: Tensor, cfg: object, *, rand=None, batch_dims: int = 1) -> Tensor:
+    return real.new_zeros(real.shape[:batch_dims - 1])
 
 
-none = Regularizer("none", "d", 0, _no_penalty, source="no regularization")
+none = Regularizer("none", "d", 0, _no_penalty, source="no regularization", batches=True)

@@ -1,0 +1,46 @@
+"""The members' games as one: stacked players, each member's minibatch from its own stream, and
+one loss value per member (their sum is what autograd differentiates: each member's gradient is the
+gradient of its own loss, the members sharing no parameter)."""
+from __future__ import annotations
+
+import torch
+
+from trainables.game import Batch
+from trainables.losses.adversarial import Loss
+from trainables.population.stacked import StackedMLP
+from trainables.population.streams import MemberStreams
+from trainables.regularizers.base import Regularizer
+
+Tensor = torch.Tensor
+
+
+class PopulationGame:
+    def __init__(self, G: StackedMLP, D: StackedMLP, loss: Loss, d_regularizer: Regularizer | None,
+                 data, cfg, device: torch.device, streams: MemberStreams):
+        self.G, self.D, self.loss, self.regularizer = G, D, loss, d_regularizer
+        self.data, self.cfg, self.device, self.streams = data, cfg, device, streams
+        self.g_params, self.d_params = G.parameters(), D.parameters()
+        # gradient calls of one gradient of each player's loss, per member (as GANGame counts them)
+        self.d_cost = 1 + (d_regularizer.grad_calls(cfg) if d_regularizer else 0)
+        self.g_cost = 1
+        self._d_loss = torch.vmap(loss.d_loss)  # (members, batch, 1) logits -> one loss per member
+        self._g_loss = torch.vmap(loss.g_loss)
+
+    def next_batch(self) -> Batch:
+        n, z_dim = self.cfg.batch_size, self.cfg.z_dim
+        real = self.streams.draw(lambda: self.data.sample(n)).to(self.device)
+        z = self.streams.draw(lambda: torch.randn(n, z_dim)).to(self.device)
+        return Batch(real, z)
+
+    def d_loss(self, batch: Batch, *, detach_fake: bool = False) -> Tensor:
+        fake = self.G(batch.z)
+        if detach_fake:
+            fake = fake.detach()
+        adv = self._d_loss(self.D(batch.real), self.D(fake))
+        if self.regularizer is None:
+            return adv
+        return adv + self.regularizer.penalty(self.D, batch.real, fake, self.cfg, rand=self.streams.rand,
+                                              batch_dims=2)
+
+    def g_loss(self, batch: Batch) -> Tensor:
+        return self._g_loss(self.D(self.G(batch.z)))
