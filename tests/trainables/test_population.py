@@ -104,3 +104,42 @@ def test_members_may_differ_only_in_seed_and_learning_rates():
     cfgs[1]["width"] = 32
     with pytest.raises(ValueError, match="members differ in width"):
         Population(cfgs)
+
+
+def test_a_population_resumed_from_its_checkpoint_is_bit_identical(tmp_path):
+    from trainables import checkpoint
+
+    cfgs = configs("adam", "gp")
+    whole = {}
+    train_population(cfgs, on_report=lambda records, save: whole.update(records))
+
+    def stop_after_first(records, save):
+        save(str(tmp_path))
+        raise KeyboardInterrupt  # the driver killed right after the first report's checkpoint
+
+    with pytest.raises(KeyboardInterrupt):
+        train_population(cfgs, on_report=stop_after_first)
+    state = checkpoint.load(tmp_path)
+    assert sorted(state["last_records"]) == [0, 1, 2]
+    resumed = {}
+    train_population(cfgs, resume=state, on_report=lambda records, save: resumed.update(records))
+    assert resumed.keys() == whole.keys()
+    for k in whole:
+        assert resumed[k]["iteration"] == whole[k]["iteration"] == 50
+        assert resumed[k]["score"] == whole[k]["score"] and resumed[k]["d_loss"] == whole[k]["d_loss"]
+        assert resumed[k]["grad_calls"] == whole[k]["grad_calls"]
+
+
+def test_the_final_checkpoint_holds_each_members_samples(tmp_path):
+    from trainables.population.loop import member_folder
+
+    final = {}
+
+    def keep(records, save):
+        final.update(records)
+        if all(r["finished"] for r in records.values()):
+            save(str(tmp_path))
+
+    train_population(configs("sgd", "none"), on_report=keep)
+    for k, record in final.items():
+        assert (tmp_path / member_folder(k) / record["samples_file"]).is_file()
