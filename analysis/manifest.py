@@ -52,6 +52,9 @@ class Experiment(_Entry):
     name: str
     kind: Literal["grid", "optuna"]
     keys: list[str] = Field(default_factory=list)  # grid: the trials it runs
+    # grid: the trials that train together, as lists of keys (one Tune trial each, config
+    # ``{"members": [...]}``); empty when every trial is a Tune trial of its own config
+    populations: list[list[str]] = Field(default_factory=list)
     resources: dict[str, float] = Field(default_factory=lambda: {"cpu": 1.0, "gpu": 0.0})
     max_failures: int = 0
     # optuna only
@@ -64,8 +67,8 @@ class Experiment(_Entry):
 
     @property
     def size(self) -> int:
-        """How many trials it runs."""
-        return self.budget or len(self.keys)
+        """How many Tune trials it runs (a population is one)."""
+        return self.budget or len(self.populations) or len(self.keys)
 
 
 class Extension(_Entry):

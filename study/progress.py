@@ -14,6 +14,7 @@ from typing import Any
 from ray import tune
 from tqdm.auto import tqdm
 
+from study.populations import member_reports
 from study.storage import location
 
 LOG = "progress.log"
@@ -33,20 +34,24 @@ class StudyProgress(tune.Callback):
         self.best: dict[tuple[str, str], float] = {}
         self.modes: dict[str, str] = {}
         self.score_names: dict[str, str] = {}
+        self.diverged: set[tuple[str, int | None]] = set()  # (Tune trial, population member)
         self._last_line = self._last_shown = ""
         self._last_time = 0.0
         self._bar = None
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
-        score = result.get("score")
-        if score is None:
-            return
-        dataset = str(trial.config.get("dataset"))
-        self.modes[dataset] = result.get("score_mode", "min")
-        self.score_names[dataset] = result.get("score_name", "score")
-        key = (dataset, _method(trial.config))
-        better = min if self.modes[dataset] == "min" else max
-        self.best[key] = better(self.best.get(key, score), score)
+        for index, config, record in member_reports(trial.config, result):
+            if record.get("status") == "diverged":
+                self.diverged.add((trial.trial_id, index))
+            score = record.get("score")
+            if score is None:
+                continue
+            dataset = str(config.get("dataset"))
+            self.modes[dataset] = record.get("score_mode", "min")
+            self.score_names[dataset] = record.get("score_name", "score")
+            key = (dataset, _method(config))
+            better = min if self.modes[dataset] == "min" else max
+            self.best[key] = better(self.best.get(key, score), score)
 
     def on_step_end(self, iteration, trials, **info):
         self._update(trials, force=False)
@@ -58,7 +63,9 @@ class StudyProgress(tune.Callback):
 
     def line(self, trials) -> str:
         status = Counter(t.status for t in trials)
-        diverged = sum(1 for t in trials if (t.last_result or {}).get("status") == "diverged")
+        # a restored trial's last report says whether it diverged before this driver started
+        diverged = len(self.diverged | {(t.trial_id, None) for t in trials
+                                        if (t.last_result or {}).get("status") == "diverged"})
         parts = []
         for dataset in sorted(self.modes):
             ranked = sorted(((m, v) for (d, m), v in self.best.items() if d == dataset), key=lambda kv: kv[1],

@@ -4,7 +4,8 @@ A study folder ``STORAGE/NAME`` holds ``ganstudy.json`` (every expected trial an
 experiments that run them), ``progress.log``, and one Tune experiment folder per launch: ``grid``
 for ``ganstudy run``, ``extend-1``, ``extend-2``, ... for ``ganstudy extend``, ``optuna-<method>``
 for a search. Each grid experiment runs an explicit list of full trial configs (``points_to_evaluate``),
-so a restored experiment never changes its search space and an extension runs only the configs the study lacks.
+or of populations (a grid over lists of full configs: see ``study.populations``), so a restored
+experiment never changes its search space and an extension runs only the configs the study lacks.
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from analysis.manifest import Experiment, Extension, Manifest
-from study import manifest
+from analysis.manifest import Experiment, Extension, Manifest, TrialEntry
+from study import manifest, populations
 from study.errors import StudyIncomplete, UserError
 from study.ray_setup import init_ray
 from study.spec import NAME, StudySpec
 from study.storage import LocalCopy, Location, location
+from trainables.config import TrialConfig
 
 GRID = "grid"
 PROGRESS_LOG_ENV = "GANSTUDY_PROGRESS_LOG"
@@ -59,13 +61,19 @@ def _new_tuner(study_dir: Location, experiment: Experiment, data: Manifest):
 
     from study.search import searcher
 
+    configs = {e.key: e.config for e in data.trials}
     if experiment.kind == "optuna":
         param_space, search_alg, samples = experiment.fixed, searcher(experiment), experiment.budget
+    elif experiment.populations:
+        # a population's config is a list of whole configs, which Tune's preset points cannot hold
+        # (they are merged into the space key by key): a grid over the populations, in order
+        groups = [[configs[k] for k in keys] for keys in experiment.populations]
+        param_space = {populations.MEMBERS: tune.grid_search(groups)}
+        search_alg, samples = BasicVariantGenerator(), 1
     else:
-        wanted = set(experiment.keys)
-        configs = [e.config for e in data.trials if e.key in wanted]
-        param_space = {key: None for key in configs[0]}
-        search_alg, samples = BasicVariantGenerator(points_to_evaluate=configs), len(configs)
+        points = [configs[k] for k in experiment.keys]
+        param_space = {key: None for key in points[0]}
+        search_alg, samples = BasicVariantGenerator(points_to_evaluate=points), len(points)
     return tune.Tuner(
         _trainable(experiment.resources),
         param_space=param_space,
@@ -114,9 +122,13 @@ def _require_finished(study_dir: Location, experiment: Experiment, results) -> N
         raise StudyIncomplete(study_dir, experiment.name, left, results.num_errors, error_files)
 
 
-def _experiment(name: str, spec: StudySpec, keys: list[str]) -> Experiment:
-    return Experiment(name=name, kind="grid", keys=keys, resources=spec.resources.model_dump(),
-                      max_failures=spec.max_failures)
+def _experiment(name: str, spec: StudySpec, entries: list[TrialEntry]) -> Experiment:
+    """A grid experiment of these trials, grouped into populations where the spec lets them batch."""
+    keys = {TrialConfig(**e.config): e.key for e in entries}
+    groups = [[keys[cfg] for cfg in group] for group in populations.group(list(keys), spec.population)]
+    return Experiment(name=name, kind="grid", keys=[e.key for e in entries],
+                      populations=groups if any(len(g) > 1 for g in groups) else [],
+                      resources=spec.resources.model_dump(), max_failures=spec.max_failures)
 
 
 def _check_resources(spec: StudySpec, address: str | None) -> None:
@@ -150,7 +162,7 @@ def run(spec: StudySpec, *, storage: Path | str, name: str | None = None, addres
         data.trials = []  # decided by the searches as they go; the report finds them in their folders
         data.experiments = experiments(spec)
     else:
-        data.experiments = [_experiment(GRID, spec, [t.key for t in data.trials])]
+        data.experiments = [_experiment(GRID, spec, data.trials)]
     init_ray(address)
     _check_resources(spec, address)
     data.tracking = _tracking(spec.tracking.model_dump(), mlflow, study_dir.name)
@@ -210,7 +222,7 @@ def extend(study: str | Path, spec: StudySpec, *, address: str | None = None,
                                             f"unfinished; run `ganstudy resume {study_dir}`")
         return study_dir, 0
     name = f"extend-{sum(e.name.startswith('extend-') for e in data.experiments) + 1}"
-    experiment = _experiment(name, spec, [t.key for t in new])
+    experiment = _experiment(name, spec, new)
     data.trials += new
     data.experiments.append(experiment)
     data.extensions.append(Extension(experiment=name, spec=spec.model_dump()))

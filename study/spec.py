@@ -68,6 +68,20 @@ class Search(BaseModel):
     space: dict[str, Distribution] = {}
 
 
+class PopulationSetting(BaseModel):
+    """Which grid trials train together as one population (see ``trainables.population``): trials of
+    one method in one environment that differ only in the ``axes`` settings, at most ``max_members``
+    to a population. Trials that cannot batch (``trainables.population.refusal``) train alone.
+    ``max_members: 1`` trains every trial alone."""
+
+    model_config = ConfigDict(extra="forbid")
+    axes: list[Literal["seed", "lr", "lr_g", "lr_d"]] = Field(["seed", "lr", "lr_g", "lr_d"], min_length=1)
+    # 35 members ran at about 3x the member-trials per core-second of solo trials on the toy MLP
+    # (benchmarks/bench_population.py); beyond ~64 a population holds too much of a study in one
+    # Tune trial for a cluster to spread it
+    max_members: int = Field(64, ge=1)
+
+
 class Tracking(BaseModel):
     """Experiment trackers that get every trial's config and metrics (``mlflow``: a tracking URI)."""
 
@@ -87,6 +101,7 @@ class StudySpec(BaseModel):
     max_failures: int = Field(2, ge=0, description="retries of a failed trial, from its last checkpoint")
     search: Search = Search()
     tracking: Tracking = Tracking()
+    population: PopulationSetting = PopulationSetting()
 
     @field_validator("grid")
     @classmethod

@@ -38,3 +38,24 @@ def kill_when(driver: subprocess.Popen, ready: Callable[[], bool], *, timeout_s:
         time.sleep(poll_s)
     os.killpg(driver.pid, signal.SIGKILL)
     driver.wait()
+
+
+def uninterrupted_population_scores(study: Path) -> dict[str, tuple[float, int]]:
+    """Member key -> (final score, gradient calls) of every population of the study's ``grid``
+    experiment, trained again here in one go from its members' configs (one thread, as its trial)."""
+    import json
+
+    import torch
+
+    from analysis.keys import config_key
+    from trainables.population.loop import train_population
+
+    out = {}
+    torch.set_num_threads(1)
+    for population in sorted((study / "grid").glob("trial_*")):
+        configs = [json.loads(p.read_text()) for p in sorted(population.glob("member_*/params.json"),
+                                                              key=lambda p: int(p.parent.name.split("_")[1]))]
+        if len(configs) > 1:
+            final = train_population(configs)
+            out.update({config_key(c): (final[k]["score"], final[k]["grad_calls"]) for k, c in enumerate(configs)})
+    return out

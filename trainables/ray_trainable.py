@@ -19,14 +19,17 @@ from ray import tune
 
 from trainables import checkpoint
 from trainables.loop import train
+from trainables.population.loop import MEMBERS, load, train_members
 
 
 def run_trial(config: dict[str, Any]) -> None:
+    """One trial, or a population (config ``{"members": [config, ...]}``: see ``trainables.population``)."""
+    members = config.get(MEMBERS)
     resume = None
     saved = tune.get_checkpoint()
     if saved is not None:
         with saved.as_directory() as directory:
-            resume = checkpoint.load(directory)
+            resume = checkpoint.load(directory) if members is None else load(directory, len(members))
 
     context = ray.get_runtime_context()
     torch.set_num_threads(max(1, int(context.get_assigned_resources().get("CPU", 1))))
@@ -39,4 +42,15 @@ def run_trial(config: dict[str, Any]) -> None:
             save(directory)
             tune.report({**metrics, **where}, checkpoint=tune.Checkpoint.from_directory(directory))
 
-    train(config, resume=resume, on_report=report)
+    if members is None:
+        train(config, resume=resume, on_report=report)
+        return
+    # a population reports the members due at this step; it is finished when every member is
+    finished = {int(k) for k, r in ((resume or {}).get("last_records") or {}).items() if r["finished"]}
+
+    def report_members(records: dict[int, dict[str, Any]], save) -> None:
+        finished.update(k for k, r in records.items() if r["finished"])
+        report({MEMBERS: {str(k): {**r, **where} for k, r in records.items()},
+                "finished": len(finished) == len(members)}, save)
+
+    train_members(members, resume=resume, on_report=report_members)

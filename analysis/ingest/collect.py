@@ -5,7 +5,8 @@
 are still running or never started, so a partial study reports what is missing.
 
 Trial folders are found anywhere below the study folder (``grid/``, ``extend-N/``: one Tune
-experiment per launch). ``result.json`` files (one JSON object per line) are parsed in one go by
+experiment per launch; a population's members in ``member_<i>/`` of its Tune trial's folder).
+``result.json`` files (one JSON object per line) are parsed in one go by
 Arrow's JSON reader, which is several times faster than the standard library for 10^5 lines; a line
 Arrow refuses (NaN, a line cut short by a crash) sends the whole read to the line-by-line parser,
 which skips only the bad line.
@@ -24,6 +25,7 @@ from analysis import manifest as manifests
 from analysis.keys import config_key
 
 MANIFEST = manifests.FILENAME
+POPULATION_MEMBERS = "members"  # a population's Tune config: {"members": [member config, ...]}
 ERROR_FILE = "error.txt"  # Ray Tune's: "Failure # N (occurred at ...)" then the exception, per failure
 ERROR_CHARS = 240
 # Ray's bookkeeping, dropped; kept are ``timestamp``, ``time_this_iter_s``, ``time_total_s`` (where the
@@ -50,7 +52,19 @@ class StudyFolder:
 
 def _trial_dirs(experiment: Path):
     for params in sorted(experiment.rglob("params.json")):  # grid/, extend-N/: Tune experiments
-        yield params.parent, json.loads(params.read_text())
+        config = json.loads(params.read_text())
+        # a population's own folder: its members are trials in their folders below it (member_<i>/)
+        if POPULATION_MEMBERS not in config:
+            yield params.parent, config
+
+
+def _tune_trial_dir(trial_dir: Path) -> Path:
+    """The Tune trial that trained this trial, where Tune records its failures: a population
+    member's is the population's folder above it."""
+    parent = trial_dir.parent
+    if (parent / "params.json").is_file() and POPULATION_MEMBERS in json.loads((parent / "params.json").read_text()):
+        return parent
+    return trial_dir
 
 
 def _parse_lines(blob: bytes) -> list[dict[str, Any]]:
@@ -130,9 +144,10 @@ def load(experiment: str | Path) -> StudyFolder:
 
     found: dict[str, dict] = {}
     for name, (trial_dir, _) in zip(names, dirs):
-        errored = (trial_dir / ERROR_FILE).is_file() or (trial_dir / "error.pkl").is_file()
+        tune_dir = _tune_trial_dir(trial_dir)
+        errored = (tune_dir / ERROR_FILE).is_file() or (tune_dir / "error.pkl").is_file()
         attempt = {"last": last.get(name, {}), "n": sizes.get(name, 0), "errored": errored, "dir": name,
-                   "error": error_line(trial_dir / ERROR_FILE) if errored else None}
+                   "error": error_line(tune_dir / ERROR_FILE) if errored else None}
         found[keys[name]] = _best_attempt(found.get(keys[name]), attempt)
 
     evals = pd.DataFrame()

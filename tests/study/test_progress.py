@@ -6,7 +6,7 @@ from study.progress import StudyProgress
 
 def _trial(dataset, optimizer, status="TERMINATED"):
     return SimpleNamespace(config={"dataset": dataset, "optimizer": optimizer, "regularizer": "none"},
-                           status=status, last_result={"status": "ok"})
+                           status=status, last_result={"status": "ok"}, trial_id=f"{dataset}-{optimizer}")
 
 
 def test_best_scores_are_kept_per_environment():
@@ -19,3 +19,18 @@ def test_best_scores_are_kept_per_environment():
     assert "digits fid: acgd+none 60, adam+none 80" in line
     assert "ring8 energy: adam+none 0.01, acgd+none 0.02" in line
     assert line.startswith("grid: 4/4 done (0 diverged)")
+
+
+def test_a_populations_members_count_one_by_one():
+    progress = StudyProgress("UNUSED", label="grid", total=1)
+    member = {"dataset": "ring8", "optimizer": "adam", "regularizer": "gp"}
+    population = SimpleNamespace(config={"members": [{**member, "seed": 0}, {**member, "seed": 1}]},
+                                 status="RUNNING", last_result={}, trial_id="p")
+    progress.on_trial_result(0, [population], population, {"members": {
+        "0": {"score": 0.3, "score_mode": "min", "score_name": "energy", "status": "running"},
+        "1": {"score": 9.0, "score_mode": "min", "score_name": "energy", "status": "diverged"}}})
+    progress.on_trial_result(0, [population], population, {"members": {
+        "0": {"score": 0.1, "score_mode": "min", "score_name": "energy", "status": "ok"}}})
+    line = progress.line([population])
+    assert line.startswith("grid: 0/1 done (1 diverged), 1 running")
+    assert line.endswith("best energy: adam+gp 0.1")

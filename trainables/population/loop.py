@@ -3,7 +3,8 @@
 ``on_report(records, save)`` receives the members due for a report at this iteration (member index ->
 its record, as its solo trial would report it) and ``save(directory)``, which writes the population's
 checkpoint there: every member's state, and the samples of each member whose record names them, under
-``member_<index>/``.
+``member_<index>/``. A population of one member is its solo trial (``loop.train``), with its whole
+checkpoint under ``member_0/``: the same layout, without stacking anything.
 """
 from __future__ import annotations
 
@@ -15,13 +16,22 @@ from tqdm.auto import tqdm
 
 from trainables import checkpoint
 from trainables.config import TrialConfig
+from trainables.loop import train
 from trainables.population.population import Population
 
+MEMBERS = "members"  # a population's Tune config: {MEMBERS: [config, ...]}; its reports: {MEMBERS: {index: record}}
 OnReport = Callable[[dict[int, dict[str, Any]], Callable[[str], None]], None]
 
 
 def member_folder(k: int) -> str:
+    """Member ``k``'s folder: in a checkpoint, its samples; in the population's Tune trial folder, its
+    results (``params.json``, ``result.json``), so the report finds it as a trial of its own."""
     return f"member_{k}"
+
+
+def load(directory: str | Path, members: int) -> dict[str, Any]:
+    """The state ``save`` (or, for one member, its solo trial) left in ``directory``."""
+    return checkpoint.load(Path(directory, member_folder(0)) if members == 1 else directory)
 
 
 def save(population: Population, directory: str, records: dict[int, dict[str, Any]]) -> None:
@@ -57,3 +67,21 @@ def train_population(configs: Sequence[dict[str, Any] | TrialConfig], *, resume:
             on_report(records, lambda d, _r=records: save(population, d, _r))
     bar.close()
     return last
+
+
+def train_members(configs: Sequence[dict[str, Any] | TrialConfig], *, resume: dict[str, Any] | None = None,
+                  on_report: OnReport | None = None) -> dict[int, dict[str, Any]]:
+    """``train_population``; one member trains as its solo trial, reported and saved the same way."""
+    if len(configs) > 1:
+        return train_population(configs, resume=resume, on_report=on_report)
+
+    def report(record: dict[str, Any], save_solo: Callable[[str], None]) -> None:
+        def save_member(directory: str) -> None:
+            folder = Path(directory, member_folder(0))
+            folder.mkdir(exist_ok=True)
+            save_solo(str(folder))
+
+        if on_report is not None:
+            on_report({0: record}, save_member)
+
+    return {0: train(configs[0], resume=resume, on_report=report)}
