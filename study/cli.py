@@ -121,6 +121,10 @@ def cmd_validate(args) -> int:
     if spec.search.kind == "optuna":
         n *= spec.search.trials_per_method
     print(f"{args.spec}: valid, {n} trial{'s' if n != 1 else ''}")
+    if spec.search.kind == "grid":
+        from study.populations import plan
+
+        print("\n".join(plan(spec.trial_configs(), spec.population)))
     return 0
 
 

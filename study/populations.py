@@ -7,6 +7,7 @@ report cannot tell a member from a trial that trained alone.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ from study.spec import PopulationSetting
 from trainables.config import TrialConfig
 from trainables.population.loop import MEMBERS, member_folder
 
-__all__ = ["MEMBERS", "group", "is_population", "member_folder", "member_reports"]
+__all__ = ["MEMBERS", "group", "is_population", "member_folder", "member_reports", "plan"]
 
 def group(configs: Sequence[TrialConfig], setting: PopulationSetting) -> list[list[TrialConfig]]:
     """The configs as populations of at most ``setting.max_members``, in grid order (a population
@@ -35,6 +36,22 @@ def group(configs: Sequence[TrialConfig], setting: PopulationSetting) -> list[li
             out.append(members)
         members.append(cfg)
     return out
+
+
+def plan(configs: Sequence[TrialConfig], setting: PopulationSetting) -> list[str]:
+    """What ``group`` makes of the configs, in lines for ``ganstudy validate``: how many trials train
+    together, and why the others train alone."""
+    from trainables.population import refusal
+
+    groups = group(configs, setting)
+    together = [g for g in groups if len(g) > 1]
+    alone = [g[0] for g in groups if len(g) == 1]
+    lines = [f"populations: {sum(map(len, together))} trial(s) in {len(together)} population(s)"
+             + (f" of up to {max(map(len, together))} members" if together else "") + f", {len(alone)} alone"]
+    why = Counter("population.max_members: 1" if setting.max_members == 1 else refusal(c) or "no other member"
+                  for c in alone)
+    lines += [f"  alone, {n} trial(s): {reason}" for reason, n in why.items()]
+    return lines
 
 
 def is_population(config: dict[str, Any]) -> bool:

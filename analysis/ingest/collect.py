@@ -2,7 +2,9 @@
 
 ``evals``: one row per trial and evaluation (config columns, metrics, status, cost).
 ``trials``: one row per expected trial (from ``ganstudy.json``), including those that errored,
-are still running or never started, so a partial study reports what is missing.
+are still running or never started, so a partial study reports what is missing: its key, config,
+outcome (``status``, ``error``) and folder. Its metrics are ``tidy.trials_table``'s, built from
+``evals``: one per-trial table, with one list of what is not a metric.
 
 Trial folders are found anywhere below the study folder (``grid/``, ``extend-N/``: one Tune
 experiment per launch; a population's members in ``member_<i>/`` of its Tune trial's folder).
@@ -212,25 +214,5 @@ def _trial_row(key: str, config: dict[str, Any], attempt) -> dict[str, Any]:
         status = "incomplete"
     row["status"] = status
     row["error"] = attempt["error"] if status == "error" else None
-    row["iterations_done"] = _value(last, "iteration") or 0  # `iterations` is the planned length
-    for name in ("wall_time_s", "grad_calls", "score_name", "score_mode", "protocol", "best_iteration"):
-        row[name] = _value(last, name)
-    for name in ("solver_solves", "solver_cap_hits"):
-        if name in last:
-            row[name] = _value(last, name)
-    row["final_score"] = _value(last, "score") if status in ("ok", "diverged") else None
-    row["best_score"] = _value(last, "best_score") if status in ("ok", "diverged") else None
-    for metric in _metric_keys(last):
-        row[f"final_{metric}"] = last.get(metric)
     row["trial_dir"] = attempt["dir"] if attempt else None
     return row
-
-
-_SKIP = {"score", "best_score", "best_iteration", "iteration", "status", "finished", "grad_calls",
-         "wall_time_s", "score_name", "score_mode", "protocol", "d_loss", "g_loss", "budget_fraction",
-         "solver_solves", "solver_cap_hits", "timestamp", "time_this_iter_s", "time_total_s"}
-
-
-def _metric_keys(record: dict[str, Any]) -> list[str]:
-    return [k for k, v in record.items()
-            if k not in _SKIP and k not in RAY_COLUMNS and isinstance(v, (int, float)) and not isinstance(v, bool)]

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from study.cli import main
+from trainables.config import make_config
+from trainables.population import refusal
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,6 +53,26 @@ def test_invalid_spec_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, te
 def test_validate_counts_trials(tmp_path, capsys):
     assert main(["validate", str(_spec(tmp_path, GOOD))]) == 0
     assert "valid, 12 trials" in capsys.readouterr().out
+
+
+def test_validate_says_which_trials_train_together_and_why_the_others_train_alone(tmp_path, capsys):
+    text = GOOD.replace("optimizer: [adam, acgd]", "optimizer: [adam, extragradient]")
+    assert main(["validate", str(_spec(tmp_path, text + "population: {max_members: 4}\n"))]) == 0
+    out = capsys.readouterr().out.splitlines()
+    alone = refusal(make_config({"optimizer": "extragradient"}))
+    if alone is None:  # extragradient batches: both methods split into populations of 4 and 2
+        assert out[1] == "populations: 12 trial(s) in 4 population(s) of up to 4 members, 0 alone"
+    else:
+        assert out[1:] == ["populations: 6 trial(s) in 2 population(s) of up to 4 members, 6 alone",
+                           f"  alone, 6 trial(s): {alone}"]
+    assert main(["validate", str(_spec(tmp_path, GOOD + "population: {max_members: 1}\n"))]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "populations: 0 trial(s) in 0 population(s), 12 alone", "  alone, 12 trial(s): population.max_members: 1"]
+
+
+def test_a_population_setting_outside_its_axes_is_one_line(tmp_path, capsys):
+    assert main(["validate", str(_spec(tmp_path, GOOD + "population: {axes: [width]}\n"))]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'spec.yaml'}: population.axes.0")
 
 
 def test_missing_spec_file_is_exit_2(tmp_path, capsys):
