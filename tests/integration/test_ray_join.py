@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.ingest import collect
 from study.ray_setup import QUIET_ENV
 from tests.servers import free_port
 
@@ -92,7 +93,7 @@ def test_the_token_in_the_environment_joins_through_an_explicit_address(head, ro
     env = _env(root / "driver-home", driver_tmp, RAY_AUTH_TOKEN=head.token)
     done, _ = _ganstudy(root, env, "--address", f"127.0.0.1:{head.port}", "--storage", str(root / "ok"))
     assert done.returncode == 0, done.stderr
-    assert len(list((root / "ok" / "join" / "grid").glob("trial_*/result.json"))) == 2
+    assert (collect.load(root / "ok" / "join").trials["status"] == "ok").sum() == 2
     assert not list(driver_tmp.glob("ray/session_*")), "the driver started its own Ray instead of joining"
 
 

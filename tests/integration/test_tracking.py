@@ -1,7 +1,8 @@
 """MLflow tracking against a real local MLflow file store, and the TensorBoard hint.
 
 A study with ``tracking: {mlflow: URI}`` gets one MLflow run per trial, tagged with the study and
-the trial's config hash, with its config as parameters and its metrics at every report.
+the trial's config hash, with its config as parameters and its metrics at every report; the same
+when the trials train together as a population.
 """
 import json
 
@@ -21,12 +22,12 @@ tracking: {mlflow: URI}
 """
 
 
-@pytest.fixture(scope="module")
-def tracked(ray_local, tmp_path_factory):
+@pytest.fixture(scope="module", params=[1, 2], ids=["alone", "populations"])
+def tracked(ray_local, tmp_path_factory, request):
     root = tmp_path_factory.mktemp("tracked")
     uri = (root / "mlruns").as_uri()
     spec = root / "track.yaml"
-    spec.write_text(SPEC.replace("URI", uri))
+    spec.write_text(SPEC.replace("URI", uri) + f"population: {{max_members: {request.param}}}\n")
     with pytest.MonkeyPatch.context() as mp:
         # MLflow 3 keeps file stores in maintenance mode: an explicit opt-in, as docs/running.md says
         mp.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
@@ -64,13 +65,16 @@ def test_a_resumed_trial_logs_into_its_existing_run(tracked, monkeypatch):
     client = MlflowClient(tracking_uri=uri)
     experiment_id = client.get_experiment_by_name("track").experiment_id
     before = {r.data.tags["ganstudy.key"]: r.info.run_id for r in client.search_runs([experiment_id])}
-    config = json.loads((study / "ganstudy.json").read_text())["trials"][0]["config"]
+    manifest = json.loads((study / "ganstudy.json").read_text())
+    configs = [t["config"] for t in manifest["trials"]]
+    together = bool(manifest["experiments"][0]["populations"])
     callback = StudyMLflow(uri, study="track", experiment="grid")  # as Tune rebuilds it on resume
     callback.setup()
-    trial = Trial("run_trial", config=config, trial_id="resumed", stub=True)
+    trial = Trial("run_trial", config={"members": configs} if together else configs[0], trial_id="resumed", stub=True)
     callback.log_trial_start(trial)
     assert len(client.search_runs([experiment_id])) == 2, "a resumed trial must not open a second run"
-    assert callback._trial_runs[trial] in before.values()
+    runs = [callback._member_runs[(trial, i)] for i in range(2)] if together else [callback._trial_runs[trial]]
+    assert set(runs) <= set(before.values())
 
 
 def test_the_tensorboard_hint_names_the_study_folder(ray_local, tmp_path, capfd):
