@@ -1,5 +1,5 @@
-"""Competitive optimizers (bcgd, acgd) in a population: each member is its solo trial, step by step --
-same weights, the same CG iterations and gradient calls, the same divergence."""
+"""Competitive optimizers (bcgd, acgd, gacgd) in a population: each member is its solo trial, step by
+step -- same weights, the same CG (GMRES) iterations and gradient calls, the same divergence."""
 import pytest
 import torch
 
@@ -81,7 +81,7 @@ def assert_same_parameters(mine: Trial, theirs: Trial) -> None:
         assert float((a - b).norm() / b.norm().clamp_min(1e-300)) < 1e-6
 
 
-@pytest.mark.parametrize("optimizer", ["acgd", "bcgd"])
+@pytest.mark.parametrize("optimizer", ["acgd", "bcgd", "gacgd"])
 @pytest.mark.parametrize("regularizer", ["none", "gp", "r1"])
 def test_members_match_their_solo_trials_step_by_step(float64, optimizer, regularizer):
     cfgs = configs(optimizer, regularizer)
@@ -151,8 +151,12 @@ def test_a_member_whose_solver_meets_a_non_finite_value_diverges_as_alone(float6
     assert_same_parameters(population.members[0], survivor)
 
 
-def test_a_diverged_competitive_member_reports_as_its_solo_trial(float64):
-    cfgs = configs("acgd", "gp", [{"seed": 0, "lr": 1e-3}, {"seed": 1, "lr": 1e150}])
+@pytest.mark.parametrize("optimizer, regularizer, lr", [
+    ("acgd", "gp", 1e150),  # a Hessian-vector product overflows in the first CG iteration
+    ("gacgd", "none", 1e160),  # the first update overflows
+])
+def test_a_diverged_competitive_member_reports_as_its_solo_trial(float64, optimizer, regularizer, lr):
+    cfgs = configs(optimizer, regularizer, [{"seed": 0, "lr": 1e-3}, {"seed": 1, "lr": lr}])
     final = {}
     train_population(cfgs, on_report=lambda records, save: final.update(records))
     for k, cfg in enumerate(cfgs):

@@ -34,6 +34,7 @@ from trainables.population.solvers import (
     conjugate_gradient,
     finite_rows,
     flat,
+    gmres,
     keep,
 )
 
@@ -265,6 +266,98 @@ class PopulationZeroSum:
         infos = self.opt.step(loss, active)
         return [None if info is None else solver_stats(info, v, -v, self.game.d_cost)
                 for info, v in zip(infos, values)]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"opt": self.opt.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.opt.load_state_dict(state["opt"])
+
+
+class StackedGACGD:
+    """``trainables.optim.GACGD`` (general sum, GMRES from zero every step) for every member:
+    ``step(loss_x, loss_y, active)``, each loss one value per member; returns each member's ``info``
+    (None: inactive, or the solo would raise ``NonFiniteError``, and then nothing of it changed)."""
+
+    VECTORS = ("sq_x", "sq_y")
+
+    def __init__(self, x_params: Sequence[Tensor], y_params: Sequence[Tensor], lrs_x: Sequence[float],
+                 lrs_y: Sequence[float], *, eps: float, beta: float, tol: float, atol: float, max_iter: int | None):
+        self.x_params, self.y_params = list(x_params), list(y_params)
+        self.lrs_x, self.lrs_y = [float(v) for v in lrs_x], [float(v) for v in lrs_y]
+        self.eps, self.beta = float(eps), float(beta)
+        self.tol, self.atol, self.max_iter = float(tol), float(atol), max_iter
+        like = self.x_params[0]
+        self.n_x = sum(p[0].numel() for p in self.x_params)
+        self.steps = torch.zeros(like.shape[0], dtype=torch.int64, device=like.device)
+        self.sq_x = like.new_zeros(like.shape[0], self.n_x)
+        self.sq_y = like.new_zeros(like.shape[0], sum(p[0].numel() for p in self.y_params))
+
+    def step(self, loss_x: Tensor, loss_y: Tensor, active: Tensor) -> list[dict[str, Any] | None]:
+        ledger = Ledger.empty(len(loss_x), loss_x.device)
+        members = active & torch.isfinite(loss_x.detach()) & torch.isfinite(loss_y.detach())
+        # each loss's gradients w.r.t. both players in one backward pass, as alone
+        fx, fy = player_gradients(loss_x.sum(), self.x_params, self.y_params)
+        gx, gy = player_gradients(loss_y.sum(), self.x_params, self.y_params)
+        grad_x, grad_y = flat(fx, self.x_params), flat(gy, self.y_params)
+        members = members & finite_rows(grad_x) & finite_rows(grad_y)
+        if not bool(members.any()):
+            return [None] * len(loss_x)
+        t = (self.steps + 1).tolist()
+        sq_x, lr_x = adaptive_lr(self.sq_x, grad_x, self.lrs_x, self.beta, self.eps, t)
+        sq_y, lr_y = adaptive_lr(self.sq_y, grad_y, self.lrs_y, self.beta, self.eps, t)
+        d_xy_f = StackedHvp(fy, self.y_params, self.x_params, ledger)  # D_xy loss_x: y-space -> x-space
+        d_yx_g = StackedHvp(gx, self.x_params, self.y_params, ledger)  # D_yx loss_y: x-space -> y-space
+        n_x = self.n_x
+
+        def matvec(vec: Tensor, charged: Tensor) -> Tensor:
+            v1, v2 = vec[:, :n_x], vec[:, n_x:]
+            return torch.cat([v1 + lr_x * d_xy_f(v2, charged), v2 + lr_y * d_yx_g(v1, charged)], dim=1)
+
+        rhs = torch.cat([lr_x * grad_x, lr_y * grad_y], dim=1)
+        cap = rhs.shape[1] if self.max_iter is None else self.max_iter
+        result = gmres(matvec, rhs, members, ledger, tol=self.tol, atol=self.atol, max_iter=cap)
+        update = -result.x
+        ok = members & ~ledger.failed & finite_rows(update)
+        add_rows_(self.x_params, update[:, :n_x], ok)
+        add_rows_(self.y_params, update[:, n_x:], ok)
+        self.sq_x, self.sq_y = keep(ok, sq_x, self.sq_x), keep(ok, sq_y, self.sq_y)
+        self.steps += ok.to(torch.int64)
+        infos: list[dict[str, Any] | None] = [None] * len(ok)
+        for k in torch.nonzero(ok).flatten().tolist():
+            hvps = int(ledger.calls[k])
+            infos[k] = {"step": int(self.steps[k]), "solved": "both", **result.info(k), "hvp_calls": hvps,
+                        "grad_calls": 2 + hvps}
+        return infos
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"lrs_x": list(self.lrs_x), "lrs_y": list(self.lrs_y), "steps": self.steps.clone(),
+                "sq_x": self.sq_x.clone(), "sq_y": self.sq_y.clone()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.lrs_x, self.lrs_y = [float(v) for v in state["lrs_x"]], [float(v) for v in state["lrs_y"]]
+        self.steps = state["steps"].clone().to(self.steps.device)
+        self.sq_x = state["sq_x"].clone().to(self.sq_x.device)
+        self.sq_y = state["sq_y"].clone().to(self.sq_y.device)
+
+
+class PopulationGeneralSum:
+    """``trainables.methods.competitive.GeneralSum`` for a population: G minimises its loss and D its
+    own (with its D-side penalty), one GACGD step per iteration."""
+
+    def __init__(self, game: PopulationGame, cfg, lrs_g: Sequence[float], lrs_d: Sequence[float]):
+        self.game = game
+        self.opt = StackedGACGD(game.g_params, game.d_params, lrs_g, lrs_d, eps=cfg.acgd_eps, beta=cfg.acgd_beta,
+                                tol=cfg.cg_tol, atol=cfg.cg_atol, max_iter=cfg.cg_max_iter)
+
+    def step(self, active: Tensor) -> list[dict[str, float] | None]:
+        """Each member's step stats as its solo ``GeneralSum`` returns them (None as for ``ZeroSum``)."""
+        batch = self.game.next_batch()
+        g_loss, d_loss = self.game.g_loss(batch), self.game.d_loss(batch)
+        d_values, g_values = d_loss.detach().tolist(), g_loss.detach().tolist()
+        infos = self.opt.step(g_loss, d_loss, active)
+        return [None if info is None else solver_stats(info, d, g, self.game.d_cost)
+                for info, d, g in zip(infos, d_values, g_values)]
 
     def state_dict(self) -> dict[str, Any]:
         return {"opt": self.opt.state_dict()}

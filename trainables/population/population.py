@@ -18,7 +18,7 @@ import torch
 from trainables.config import TrialConfig, make_config
 from trainables.loop import Progress, Trial
 from trainables.population.alternating import PopulationAlternating
-from trainables.population.competitive import PopulationZeroSum
+from trainables.population.competitive import PopulationGeneralSum, PopulationZeroSum
 from trainables.population.game import PopulationGame
 from trainables.population.stacked import StackedMLP
 from trainables.population.streams import MemberStreams
@@ -32,6 +32,7 @@ METHODS = {
     "sgd": lambda game, cfg, lrs_g, lrs_d: PopulationAlternating(game, cfg, lrs_g, lrs_d, adaptive=False),
     "acgd": lambda game, cfg, lrs_g, lrs_d: PopulationZeroSum(game, cfg, lrs_g, lrs_d, adaptive=True),
     "bcgd": lambda game, cfg, lrs_g, lrs_d: PopulationZeroSum(game, cfg, lrs_g, lrs_d, adaptive=False),
+    "gacgd": PopulationGeneralSum,
 }
 BATCHED_OPTIMIZERS = tuple(METHODS)
 

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 import torch
 
-from trainables.optim.conjugate_gradient import relative
-
 Tensor = torch.Tensor
 
 
@@ -110,19 +108,24 @@ MatVec = Callable[[Tensor, Tensor], "tuple[Tensor, Tensor]"]
 
 @dataclass
 class MemberSolves:
-    """Each member's CG solve (``trainables.optim.conjugate_gradient.SolveResult``, one per row)."""
+    """Each member's solve (``trainables.optim.conjugate_gradient.SolveResult``, one per row)."""
 
     x: Tensor
     aux: Tensor  # aux(x), accumulated from the iterations; zeros where no product was taken
     iters: Tensor  # (members,) int64
-    rdotr: Tensor
-    bdotb: Tensor
+    rel_residual: Tensor  # CG: sqrt(r^T r / b^T b) at exit; GMRES: its residual estimate / ||b||
     converged: Tensor  # (members,) bool
 
     def info(self, k: int) -> dict[str, object]:
         converged = bool(self.converged[k])
-        return {"cg_iters": int(self.iters[k]), "cg_rel_residual": relative(self.rdotr[k], self.bdotb[k]),
+        return {"cg_iters": int(self.iters[k]), "cg_rel_residual": float(self.rel_residual[k]),
                 "cg_converged": converged, "cg_capped": not converged}
+
+
+def relative(num: Tensor, den: Tensor) -> Tensor:
+    """``trainables.optim.conjugate_gradient.relative`` per member: ``sqrt(num / den)``, 0 for 0/0, inf for x/0."""
+    ratio = (num / torch.where(den == 0, 1.0, den)).sqrt()
+    return torch.where(den == 0, torch.where(num == 0, 0.0, torch.inf), ratio)
 
 
 def conjugate_gradient(matvec: MatVec, b: Tensor, x0: Tensor, warm: Tensor, members: Tensor, ledger: Ledger,
@@ -166,4 +169,89 @@ def conjugate_gradient(matvec: MatVec, b: Tensor, x0: Tensor, warm: Tensor, memb
         converged = small(rdotr)
         live = live & ~converged & (iters < max_iter)
         p = keep(live, r + beta * p, p)
-    return MemberSolves(x, aux, iters, rdotr, bdotb, converged)
+    return MemberSolves(x, aux, iters, relative(rdotr, bdotb), converged)
+
+
+def _normalize(v: Tensor) -> tuple[Tensor, Tensor]:
+    """Each row over its norm (``trainables.optim.gmres._normalize``: a row of norm <= eps becomes zeros)."""
+    norm = v.norm(dim=1)
+    big = norm > torch.finfo(v.dtype).eps
+    return keep(big, v / torch.where(big, norm, 1.0).unsqueeze(1), torch.zeros_like(v)), norm
+
+
+def gmres(matvec: Callable[[Tensor, Tensor], Tensor], b: Tensor, members: Tensor, ledger: Ledger, *, tol: float,
+          atol: float, max_iter: int) -> MemberSolves:
+    """Restart-free GMRES from zero (``trainables.optim.gmres.gmres``) for every member's ``A_k x_k = b_k``.
+
+    ``matvec(p, charged)`` returns ``A p`` row by row. Member k iterates while ``members[k]``, it has not
+    failed, its residual norm estimate is not below ``tol * ||b_k||`` nor ``atol``, and it has taken
+    fewer than ``max_iter`` iterations; a right-hand side of norm < 1e-8 is taken as its solution
+    unsolved, as alone. Each member's Arnoldi basis, Hessenberg column and Givens rotations are its own
+    rows; a member that has stopped keeps its first ``iters[k]`` columns, and the triangular solve at
+    the end uses only those (the later ones are replaced by unit columns with a zero right-hand side,
+    which give exact zeros). ``aux`` is unused (zeros).
+    """
+    members_n = b.shape[0]
+    bnorm = b.norm(dim=1)
+    trivial = bnorm < 1e-8
+    v, rnorm = _normalize(b)
+    basis, beta = [v], [rnorm]
+    cols: list[list[Tensor]] = []  # Hessenberg columns (per-member entries), rotated into the triangular factor
+    cs: list[Tensor] = []
+    ss: list[Tensor] = []
+    residual = rnorm.clone()
+    iters = torch.zeros_like(ledger.calls)
+    converged = trivial.clone()
+    live = members & ~trivial & ~ledger.failed
+    for j in range(max_iter):
+        if not bool(live.any()):
+            break
+        w = matvec(basis[j], live)
+        live = live & ~ledger.failed
+        col = []
+        for i in range(j + 1):  # Arnoldi, modified Gram-Schmidt
+            h = (w * basis[i]).sum(dim=1)
+            w = w - h.unsqueeze(1) * basis[i]
+            col.append(h)
+        v, vnorm = _normalize(w)
+        col.append(vnorm)
+        basis.append(v)
+        for i in range(j):  # previous Givens rotations
+            tmp = cs[i] * col[i] - ss[i] * col[i + 1]
+            col[i + 1] = cs[i] * col[i + 1] + ss[i] * col[i]
+            col[i] = tmp
+        c = torch.sqrt(col[j] * col[j] + col[j + 1] * col[j + 1])
+        cs.append(col[j] / c)
+        ss.append(-col[j + 1] / c)
+        col[j] = cs[j] * col[j] - ss[j] * col[j + 1]
+        col[j + 1] = torch.zeros_like(col[j])
+        cols.append(col)
+        beta.append(ss[j] * beta[j])
+        beta[j] = cs[j] * beta[j]
+        step_residual = torch.abs(beta[j + 1])
+        residual = torch.where(live, step_residual, residual)
+        iters += live.to(torch.int64)
+        done = (step_residual < tol * bnorm) | (step_residual < atol)
+        converged |= live & done
+        live = live & ~done
+    x = keep(trivial, b, _combine(basis, cols, beta, iters, members_n))
+    rel_residual = torch.where(trivial, 0.0, residual / torch.where(trivial, 1.0, bnorm))
+    return MemberSolves(x, torch.zeros_like(b), iters, rel_residual, converged)
+
+
+def _combine(basis: list[Tensor], cols: list[list[Tensor]], beta: list[Tensor], iters: Tensor,
+             members: int) -> Tensor:
+    """``x_k = V_k y_k`` with ``R_k y_k = beta_k`` on member k's first ``iters[k]`` columns."""
+    n = len(cols)
+    if n == 0:
+        return torch.zeros_like(basis[0])
+    used = torch.arange(n, device=iters.device).unsqueeze(0) < iters.unsqueeze(1)  # (members, n)
+    upper = torch.zeros(members, n, n, dtype=basis[0].dtype, device=basis[0].device)
+    for j, col in enumerate(cols):
+        upper[:, :j + 1, j] = torch.stack(col[:j + 1], dim=1)
+    eye = torch.eye(n, dtype=upper.dtype, device=upper.device).expand_as(upper)
+    upper = torch.where(used.unsqueeze(1), upper, eye)  # a column a member did not take: a unit column
+    rhs = torch.where(used, torch.stack(beta[:n], dim=1), 0.0)
+    y = torch.linalg.solve_triangular(upper, rhs.unsqueeze(-1), upper=True).squeeze(-1)
+    vectors = torch.where(used.unsqueeze(-1), torch.stack(basis[:n], dim=1), 0.0)  # (members, n, size)
+    return (vectors * y.unsqueeze(-1)).sum(dim=1)
