@@ -1,13 +1,15 @@
 """Competitive optimizers for a population: BCGD (arXiv:1905.12103) and ACGD (arXiv:1910.05852) on
-every member's zero-sum game at once, each member exactly as its solo ``trainables.optim`` optimizer.
+every member's zero-sum game, and GACGD on its general-sum game, all members at once, each exactly as
+its solo ``trainables.optim`` optimizer.
 
 The players are stacked (``StackedMLP``) and the members' losses a vector; autograd differentiates
 its sum, which gives each member its own gradients and, by double backward, its own mixed
 Hessian-vector products (``solvers.StackedHvp``). Per member: its learning rates, RMSProp averages,
-step count, warm starts, CG solve (stopping on its own residual, ``solvers.conjugate_gradient``) and
-count of Hessian-vector products. Where the solo optimizer would raise ``NonFiniteError`` (a non-finite
-loss, gradient, product or update) the member's step reports ``None`` and nothing of it changes, as
-alone; a member that is not active (diverged, out of budget) is never touched.
+step count, warm starts, linear solve (stopping on its own residual: ``solvers.conjugate_gradient``,
+``solvers.gmres``) and count of Hessian-vector products. Where the solo optimizer would raise
+``NonFiniteError`` (a non-finite loss, gradient, product or update) the member's step reports
+``None`` and nothing of it changes, as alone; a member that is not active (diverged, out of budget)
+is never touched.
 
 The solved player alternates every step (``solve_x``). Members of one population start together and
 a frozen member never steps again, so the members that step always solve the same player; each
@@ -51,6 +53,18 @@ class Gradients:
     d_xy: StackedHvp  # min-space -> max-space
     d_yx: StackedHvp  # max-space -> min-space
     ledger: Ledger
+
+
+def member_infos(ok: Tensor, steps: Tensor, ledger: Ledger, result: MemberSolves, solved: str,
+                 first_order: int) -> list[dict[str, Any] | None]:
+    """Each member's ``info`` as its solo optimizer's (``grad_calls`` = ``first_order`` backward passes +
+    its own Hessian-vector products); None for the members ``ok`` leaves out."""
+    infos: list[dict[str, Any] | None] = [None] * len(ok)
+    for k in torch.nonzero(ok).flatten().tolist():
+        hvps = int(ledger.calls[k])
+        infos[k] = {"step": int(steps[k]), "solved": solved, **result.info(k), "hvp_calls": hvps,
+                    "grad_calls": first_order + hvps}
+    return infos
 
 
 def adaptive_lr(sq_avg: Tensor, grad: Tensor, lrs: Sequence[float], beta: float, eps: float,
@@ -111,12 +125,7 @@ class StackedCompetitive:
             setattr(self, name, keep(ok, new, getattr(self, name)))
         self.steps += ok.to(torch.int64)
         self.solve_x ^= ok
-        infos: list[dict[str, Any] | None] = [None] * len(ok)
-        for k in torch.nonzero(ok).flatten().tolist():
-            hvps = int(g.ledger.calls[k])
-            infos[k] = {"step": int(self.steps[k]), "solved": solved, **result.info(k), "hvp_calls": hvps,
-                        "grad_calls": 1 + hvps}
-        return infos
+        return member_infos(ok, self.steps, g.ledger, result, solved, first_order=1)
 
     def state_dict(self) -> dict[str, Any]:
         return {"lrs_max": list(self.lrs_max), "lrs_min": list(self.lrs_min), "steps": self.steps.clone(),
@@ -323,12 +332,7 @@ class StackedGACGD:
         add_rows_(self.y_params, update[:, n_x:], ok)
         self.sq_x, self.sq_y = keep(ok, sq_x, self.sq_x), keep(ok, sq_y, self.sq_y)
         self.steps += ok.to(torch.int64)
-        infos: list[dict[str, Any] | None] = [None] * len(ok)
-        for k in torch.nonzero(ok).flatten().tolist():
-            hvps = int(ledger.calls[k])
-            infos[k] = {"step": int(self.steps[k]), "solved": "both", **result.info(k), "hvp_calls": hvps,
-                        "grad_calls": 2 + hvps}
-        return infos
+        return member_infos(ok, self.steps, ledger, result, "both", first_order=2)  # one pass per loss
 
     def state_dict(self) -> dict[str, Any]:
         return {"lrs_x": list(self.lrs_x), "lrs_y": list(self.lrs_y), "steps": self.steps.clone(),

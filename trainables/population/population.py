@@ -4,7 +4,9 @@ trained as one vectorized computation.
 Each member is a solo :class:`~trainables.loop.Trial` built from its own config (so its initial
 weights, its counters, its divergence rule, its budget and its evaluations are the solo trial's), and
 only its step is shared: the population steps the stacked players and hands each member its own
-losses and gradient calls. A member that diverges or reaches its budget is frozen; the others go on.
+losses, gradient calls and solver diagnostics (or ``None`` where its solo step would have raised
+``NonFiniteError``). A member that diverges or reaches its budget is frozen; the others go on.
+Alternating adam/sgd batch through ``alternating.py``, bcgd/acgd/gacgd through ``competitive.py``.
 """
 from __future__ import annotations
 
