@@ -6,8 +6,10 @@ thread, float32, at K = 5 and 35 members that differ in seed and learning rate. 
 (``Population.step``), interleaved over ``--rounds`` rounds, and prints the median rates, their
 ratio, and the arithmetic floor: the matrix-multiply FLOPs of one population iteration (counted by
 ``torch.utils.flop_counter``) at the measured peak of ``baddbmm`` on the same shapes, and the share
-of that floor the population reaches. Methods that do not batch yet (acgd, and the digits DCGAN) are
-listed with the reason. On CUDA (``--device cuda``) it also runs K = 1,000.
+of that floor the population reaches. For acgd the population iteration runs until its slowest
+member's CG solve stops (the others' rows idle meanwhile), while each solo trial stops on its own: the
+ratio includes that. What does not batch yet (the digits DCGAN) is listed with the reason. On CUDA
+(``--device cuda``) it also runs K = 1,000.
 
     python benchmarks/bench_population.py            # about two minutes on one core
     python benchmarks/bench_population.py --quick    # K = 5 only, fewer iterations

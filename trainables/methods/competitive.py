@@ -14,18 +14,22 @@ from trainables.optim import ACGD, BCGD, GACGD
 DIAGNOSTICS = ("cg_iters", "cg_rel_residual", "cg_converged", "cg_capped", "hvp_calls")
 
 
+def solver_stats(info: dict[str, Any], d_loss: float, g_loss: float, d_cost: int) -> dict[str, float]:
+    """A trial's step stats from a solver's ``info`` (shared with ``trainables.population.competitive``)."""
+    # D's loss (with any D-side penalty) is built once per step: add the penalty's own calls
+    # (GP's double backward, ALR's power iterations) to the solver's count
+    calls = info["grad_calls"] + d_cost - 1
+    stats = {"d_loss": d_loss, "g_loss": g_loss, "grad_calls": calls}
+    stats.update({k: float(info[k]) for k in DIAGNOSTICS if k in info})
+    return stats
+
+
 class _Competitive:
     def __init__(self, game, optimizer):
         self.game, self.opt = game, optimizer
 
     def _stats(self, d_loss: float, g_loss: float) -> dict[str, float]:
-        info = self.opt.get_info()
-        # D's loss (with any D-side penalty) is built once per step: add the penalty's own calls
-        # (GP's double backward, ALR's power iterations) to the solver's count
-        calls = info["grad_calls"] + self.game.d_cost - 1
-        stats = {"d_loss": d_loss, "g_loss": g_loss, "grad_calls": calls}
-        stats.update({k: float(info[k]) for k in DIAGNOSTICS if k in info})
-        return stats
+        return solver_stats(self.opt.get_info(), d_loss, g_loss, self.game.d_cost)
 
     def state_dict(self) -> dict[str, Any]:
         return {"opt": self.opt.state_dict()}

@@ -28,8 +28,9 @@ class PopulationAlternating:
         else:
             self.opt_d, self.opt_g = StackedSGD(game.d_params, lrs_d), StackedSGD(game.g_params, lrs_g)
 
-    def step(self, active: Tensor) -> dict[str, Any]:
-        """Per-member ``d_loss`` and ``g_loss`` (tensors), and the gradient calls each member spent."""
+    def step(self, active: Tensor) -> list[dict[str, Any]]:
+        """Each member's ``d_loss``, ``g_loss`` and the gradient calls it spent (for every member;
+        the inactive ones did not move)."""
         game = self.game
         for _ in range(self.n_critic):
             d_loss = game.d_loss(game.next_batch(), detach_fake=True)
@@ -37,7 +38,8 @@ class PopulationAlternating:
         g_loss = game.g_loss(game.next_batch())
         self.opt_g.step(_grads(g_loss, game.g_params), active)
         calls = self.n_critic * game.d_cost + game.g_cost
-        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "grad_calls": calls}
+        return [{"d_loss": d, "g_loss": g, "grad_calls": calls}
+                for d, g in zip(d_loss.detach().tolist(), g_loss.detach().tolist())]
 
     def state_dict(self) -> dict[str, Any]:
         return {"opt_d": self.opt_d.state_dict(), "opt_g": self.opt_g.state_dict()}

@@ -44,3 +44,8 @@ class PopulationGame:
 
     def g_loss(self, batch: Batch) -> Tensor:
         return self._g_loss(self.D(self.G(batch.z)))
+
+    def zero_sum(self, batch: Batch) -> Tensor:
+        """Each member's single objective of the zero-sum solvers (D's loss, penalty included), as
+        ``GANGame.zero_sum``: minimised by D, maximised by G."""
+        return self.d_loss(batch)

@@ -4,7 +4,9 @@ trained as one vectorized computation.
 Each member is a solo :class:`~trainables.loop.Trial` built from its own config (so its initial
 weights, its counters, its divergence rule, its budget and its evaluations are the solo trial's), and
 only its step is shared: the population steps the stacked players and hands each member its own
-losses and gradient calls. A member that diverges or reaches its budget is frozen; the others go on.
+losses, gradient calls and solver diagnostics (or ``None`` where its solo step would have raised
+``NonFiniteError``). A member that diverges or reaches its budget is frozen; the others go on.
+Alternating adam/sgd batch through ``alternating.py``, bcgd/acgd/gacgd through ``competitive.py``.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import torch
 from trainables.config import TrialConfig, make_config
 from trainables.loop import Progress, Trial
 from trainables.population.alternating import PopulationAlternating
+from trainables.population.competitive import PopulationGeneralSum, PopulationZeroSum
 from trainables.population.game import PopulationGame
 from trainables.population.stacked import StackedMLP
 from trainables.population.streams import MemberStreams
@@ -25,7 +28,15 @@ from trainables.regularizers import compose
 
 # the settings in which members of one population may differ
 AXES = ("seed", "lr", "lr_g", "lr_d")
-BATCHED_OPTIMIZERS = ("adam", "sgd")
+# optimizer -> the population method that trains it: (game, cfg, lrs_g, lrs_d) -> method
+METHODS = {
+    "adam": lambda game, cfg, lrs_g, lrs_d: PopulationAlternating(game, cfg, lrs_g, lrs_d, adaptive=True),
+    "sgd": lambda game, cfg, lrs_g, lrs_d: PopulationAlternating(game, cfg, lrs_g, lrs_d, adaptive=False),
+    "acgd": lambda game, cfg, lrs_g, lrs_d: PopulationZeroSum(game, cfg, lrs_g, lrs_d, adaptive=True),
+    "bcgd": lambda game, cfg, lrs_g, lrs_d: PopulationZeroSum(game, cfg, lrs_g, lrs_d, adaptive=False),
+    "gacgd": PopulationGeneralSum,
+}
+BATCHED_OPTIMIZERS = tuple(METHODS)
 
 
 def refusal(cfg: TrialConfig) -> str | None:
@@ -72,8 +83,8 @@ class Population:
         self.D = StackedMLP([m.D for m in self.members])
         self.game = PopulationGame(self.G, self.D, first.game.loss, first.game.d_regularizer, first.data,
                                    self.cfg, self.device, self.streams)
-        self.method = PopulationAlternating(self.game, self.cfg, [c.lr_generator for c in cfgs],
-                                            [c.lr_discriminator for c in cfgs], adaptive=self.cfg.optimizer == "adam")
+        self.method = METHODS[self.cfg.optimizer](self.game, self.cfg, [c.lr_generator for c in cfgs],
+                                                  [c.lr_discriminator for c in cfgs])
         self.active = torch.tensor([self._running(k) for k in range(len(cfgs))], device=self.device)
 
     def __len__(self) -> int:
@@ -91,14 +102,12 @@ class Population:
         """One iteration of every active member; the members due for a report (evaluation or end)."""
         active = [k for k in range(len(self)) if bool(self.active[k])]
         start = time.perf_counter()
-        stats = self.method.step(self.active)
+        stats = self.method.step(self.active)  # per member: its step's stats, None where its solo raised
         # each member is charged its share of the time, and exactly the gradient calls it spent
         seconds = (time.perf_counter() - start) / len(active)
-        d_loss, g_loss = stats["d_loss"].tolist(), stats["g_loss"].tolist()
         due = []
         for k in active:
-            member = {"d_loss": d_loss[k], "g_loss": g_loss[k], "grad_calls": stats["grad_calls"]}
-            ok = self.members[k].account(member, seconds)
+            ok = self.members[k].account(stats[k], seconds)
             if not ok or self.members[k].evaluation_due():
                 due.append(k)
         return due
