@@ -10,6 +10,10 @@ Format history:
   Upgraded: a missing default set is the learning rate alone, missing ``competitive`` is decided by
   name, and ``assumed`` says which of these the upgrade had to do.
 - 2: every optimizer carries its whole default set, the settings it reads and whether it is competitive.
+  Upgraded: trial keys were hashes of the whole config; they are recomputed without the run length
+  (``analysis.keys.RUN_LENGTH``), in the trials and in every experiment's lists.
+- 3: a trial's key leaves out its run length, so a trial continued to a longer budget keeps it; an
+  experiment can continue trials from their checkpoints (``continue_from``).
 """
 from __future__ import annotations
 
@@ -18,8 +22,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from analysis.keys import config_key
+
 FILENAME = "ganstudy.json"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # the competitive optimizers of a format-1 study, which did not mark them (ICR's and CGD's solvers)
 COMPETITIVE_BY_NAME = ("bcgd", "acgd", "gacgd")
 
@@ -55,6 +61,9 @@ class Experiment(_Entry):
     # grid: the trials that train together, as lists of keys (one Tune trial each, config
     # ``{"members": [...]}``); empty when every trial is a Tune trial of its own config
     populations: list[list[str]] = Field(default_factory=list)
+    # grid: per Tune trial (per population, or per key without populations), the checkpoint it
+    # continues from, relative to the study folder (``ganstudy extend --max-grad-calls``); empty: none
+    continue_from: list[str] = Field(default_factory=list)
     resources: dict[str, float] = Field(default_factory=lambda: {"cpu": 1.0, "gpu": 0.0})
     max_failures: int = 0
     # optuna only
@@ -77,7 +86,7 @@ class Extension(_Entry):
 
 
 class Manifest(_Entry):
-    format_version: Literal[2] = FORMAT_VERSION
+    format_version: Literal[3] = FORMAT_VERSION
     spec: dict[str, Any]
     trials: list[TrialEntry]
     optimizers: dict[str, OptimizerEntry]
@@ -102,12 +111,14 @@ class Manifest(_Entry):
 def upgrade(raw: dict[str, Any]) -> dict[str, Any]:
     """A manifest of any known format, as the current format's fields (validated by :func:`parse`)."""
     version = raw.get("format_version", 1)
-    if version == FORMAT_VERSION:
-        return raw
-    if version != 1:
+    if version not in (1, 2, FORMAT_VERSION):
         raise ValueError(f"format_version: {version!r} is not a manifest format this ganstudy knows "
                          f"(1 to {FORMAT_VERSION})")
-    return _from_format_1(raw)
+    if version == 1:
+        raw = _from_format_1(raw)
+    if version <= 2:
+        raw = _from_format_2(raw)
+    return raw
 
 
 def _from_format_1(raw: dict[str, Any]) -> dict[str, Any]:
@@ -128,7 +139,18 @@ def _from_format_1(raw: dict[str, Any]) -> dict[str, Any]:
                                       "the study did not mark them)")
         optimizers[name] = entry
     return {**raw, "optimizers": optimizers, "tracking": raw.get("tracking") or {},
-            "format_version": FORMAT_VERSION, "upgraded_from": 1, "assumed": assumed}
+            "format_version": 2, "upgraded_from": 1, "assumed": assumed}
+
+
+def _from_format_2(raw: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 keyed a trial by its whole config; format 3 leaves the run length out."""
+    new = {t["key"]: config_key(t["config"]) for t in raw.get("trials", [])}
+    experiments = [{**e, "keys": [new.get(k, k) for k in e.get("keys", [])],
+                    "populations": [[new.get(k, k) for k in g] for g in e.get("populations", [])]}
+                   for e in raw.get("experiments", [])]
+    return {**raw, "trials": [{**t, "key": new[t["key"]]} for t in raw.get("trials", [])],
+            "experiments": experiments, "format_version": FORMAT_VERSION,
+            "upgraded_from": raw.get("upgraded_from") or 2}
 
 
 def parse(raw: dict[str, Any]) -> Manifest:

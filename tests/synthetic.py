@@ -57,7 +57,7 @@ REGULARIZERS = {"none": {"defaults": {}, "uses": [], "source": ""},
                 "brc": {"defaults": {}, "uses": ["brc_mu"], "source": "ours"}}
 CONFIG_DEFAULTS = {**{k: v for k, v in REAL_BASE.items() if k not in ("seed",)}, "seed": 0, "gp_lambda": 10.0,
                    "r1_gamma": 10.0, "advas_gamma": 1.0, "brc_mu": 1.0, "acgd_eps": None, "cg_tol": None,
-                   "cg_atol": None, "max_grad_calls": None, "budget_evals": 4}
+                   "cg_atol": None, "max_grad_calls": None, "eval_from": 1000}
 
 
 def _record(config: dict, i: int, e: int, evals: int, status: str, score: float, cost: float,

@@ -86,7 +86,8 @@ class TrialConfig(BaseModel):
     eval_every: PositiveInt = Field(250, description="iterations between evaluations (unbudgeted trials)")
     max_grad_calls: PositiveInt | None = Field(
         None, description="equal-compute budget: stop once this many gradient calls are spent")
-    budget_evals: PositiveInt = Field(4, description="evaluations at equal fractions of max_grad_calls")
+    eval_from: PositiveInt = Field(
+        1000, description="budgeted trials: first evaluation (gradient calls); then ~3 per doubling and at the end")
     eval_bn: Literal["batch", "running"] = Field(
         "batch", description="BatchNorm statistics when the generator is evaluated (see metrics/evaluate.py)")
     eval_samples: PositiveInt = 2500
@@ -114,6 +115,8 @@ class TrialConfig(BaseModel):
     def _normalise(cls, values: Any) -> Any:
         if not isinstance(values, dict):
             return values
+        if "budget_evals" in values:  # a config of a study from before the fixed schedule: it no longer applies
+            values = {k: v for k, v in values.items() if k != "budget_evals"}
         name = values.get("optimizer", "adam")
         optimizer = OPTIMIZERS.get(name) if isinstance(name, str) and name in OPTIMIZERS else None
         regularizer = values.get("regularizer", "none")

@@ -1,9 +1,13 @@
 """One trial: config -> data, models, loss, regularizer, method -> training loop -> metrics.
 
 A trial is a pure function of its config (seed included). Every ``eval_every`` iterations -- or, with
-an equal-compute budget ``max_grad_calls``, each time it has spent another 1/``budget_evals`` of the
-budget, whatever the method costs per step -- it evaluates and hands a metrics record plus a
-checkpoint writer to ``on_report``; a budgeted trial stops at the first step that reaches its budget.
+an equal-compute budget ``max_grad_calls``, at fixed gradient-call counts (``eval_points``: from
+``eval_from`` on, about 3 per doubling, the same for every trial whatever its budget or its cost per
+step) and at the budget -- it evaluates and hands a metrics record plus a checkpoint writer to
+``on_report``; a budgeted trial stops at the first step that reaches its budget. Evaluation draws
+from its own random generators, never from training's, so a trial stopped at a budget and one run
+past it are the same trial up to there, and a finished trial continued to a larger budget is the
+trial run to that budget in one go.
 The final record's checkpoint also holds the generator's samples (``samples_file``). Divergence is a
 result: a non-finite or exploding loss (or a solver's NonFiniteError) ends the trial normally with
 ``status="diverged"`` and the worst score.
@@ -46,6 +50,7 @@ class Progress:
     diagnostics: dict[str, float] = field(default_factory=dict)  # sums since the last report
     steps_since_report: int = 0
     evaluations: int = 0
+    evaluated_at: int = 0  # gradient calls at the last evaluation
     solver_solves: int = 0  # linear solves of a competitive optimizer
     solver_cap_hits: int = 0  # ... that stopped at cg_max_iter before meeting the tolerance
 
@@ -86,8 +91,15 @@ class Trial:
         # torch optimizers adopt the given tensors and update them in place: copy, so the caller's
         # state (a checkpoint someone may restore again) is never changed
         self.method.load_state_dict(copy.deepcopy(state["method"]))
-        self.progress = Progress(**state["progress"])
+        self.restore_progress(state["progress"])
         checkpoint.set_rng_state(state["rng"])
+
+    def restore_progress(self, saved: dict[str, Any]) -> None:
+        """The counters of a checkpoint; a trial that finished within a smaller budget than its config's
+        now runs on to it (one that diverged stays diverged)."""
+        self.progress = Progress(**saved)
+        if self.progress.status == "ok" and not self.out_of_budget():
+            self.progress.status = "running"
 
     def save(self, directory: str) -> None:
         checkpoint.save(directory, self.state())
@@ -127,13 +139,14 @@ class Trial:
             budget is not None and self.progress.grad_calls >= budget)
 
     def evaluation_due(self) -> bool:
-        """After this step: evaluate every eval_every iterations, or at each budget fraction."""
+        """After this step: evaluate every eval_every iterations, or once it has passed the next of the
+        fixed evaluation points, and at the end of its run."""
         p, cfg = self.progress, self.cfg
         if self.out_of_budget():
             return True
         if cfg.max_grad_calls is None:
             return p.iteration % cfg.eval_every == 0
-        return p.grad_calls >= (p.evaluations + 1) * cfg.max_grad_calls / cfg.budget_evals
+        return p.grad_calls >= next_eval_point(p.evaluated_at, cfg.eval_from)
 
     def record(self) -> dict[str, Any]:
         """Evaluate now and build the metrics record for this report."""
@@ -152,6 +165,7 @@ class Trial:
         means = {k: v / max(p.steps_since_report, 1) for k, v in p.diagnostics.items()}
         p.diagnostics, p.steps_since_report = {}, 0
         p.evaluations += 1
+        p.evaluated_at = p.grad_calls
         budget = self.cfg.max_grad_calls
         extra = {"budget_fraction": p.grad_calls / budget} if budget else {}
         if done and _all_finite(self.G):
@@ -166,6 +180,20 @@ class Trial:
         checkpoint.save(directory, {**self.state(), "last_record": record})
         if "samples_file" in record:
             self.write_samples(self.G, self.data, self.cfg, self.device, directory)
+
+
+# the R10 preferred numbers (ISO 3): 10 per decade, about 3 per doubling, and round
+PREFERRED = (1.0, 1.25, 1.6, 2.0, 2.5, 3.15, 4.0, 5.0, 6.3, 8.0)
+
+
+def next_eval_point(after: int, start: int) -> int:
+    """The first fixed evaluation point above ``after`` gradient calls."""
+    if after < start:
+        return start
+    decade = start
+    while decade * 10 <= after:
+        decade *= 10
+    return next(p for p in (round(decade * m) for m in (*PREFERRED, 10.0)) if p > after)
 
 
 def _all_finite(*modules: torch.nn.Module) -> bool:

@@ -6,18 +6,20 @@ from pydantic import ValidationError
 
 from analysis import manifest
 from analysis.ingest.defaults import Defaults
+from analysis.keys import config_key, format_2_key
 from tests.synthetic import OPTIMIZERS, REGULARIZERS
 
-TRIAL = {"key": "abc", "config": {"optimizer": "acgd", "lr": 1e-4, "seed": 0}}
+CONFIG = {"optimizer": "acgd", "lr": 1e-4, "seed": 0, "max_grad_calls": 6000}
+TRIAL = {"key": config_key(CONFIG), "config": CONFIG}
 
 
 def current(**extra):
-    return {"format_version": 2, "spec": {"name": "s"}, "trials": [TRIAL], "optimizers": OPTIMIZERS,
+    return {"format_version": 3, "spec": {"name": "s"}, "trials": [TRIAL], "optimizers": OPTIMIZERS,
             "regularizers": REGULARIZERS, "config_defaults": {"width": 64}, **extra}
 
 
 def test_the_current_format_reads_back_unchanged():
-    m = manifest.parse(current(experiments=[{"name": "grid", "kind": "grid", "keys": ["abc"]}]))
+    m = manifest.parse(current(experiments=[{"name": "grid", "kind": "grid", "keys": [TRIAL["key"]]}]))
     again = manifest.loads(m.to_json())
     assert again == m and again.upgraded_from is None and again.assumed == {}
     assert again.competitive == {"bcgd", "acgd", "gacgd"}
@@ -29,7 +31,7 @@ def test_the_earliest_format_is_upgraded_and_says_what_it_assumed():
            "optimizers": {"adam": {"default_lr": 1e-4, "source": "x"}, "acgd": {"default_lr": 1e-4},
                           "sgd": {"default_lr": None}}}
     m = manifest.parse(raw)
-    assert m.format_version == 2 and m.upgraded_from == 1
+    assert m.format_version == 3 and m.upgraded_from == 1
     assert set(m.assumed) == {"defaults", "competitive"}
     assert m.optimizers["adam"].defaults == {"lr": 1e-4} and m.optimizers["sgd"].defaults == {}
     assert m.competitive == {"acgd"}  # by name: adam and sgd are not ICR's or CGD's solvers
@@ -37,6 +39,16 @@ def test_the_earliest_format_is_upgraded_and_says_what_it_assumed():
     defaults = Defaults.from_manifest(m)
     assert defaults.method("adam", "gp").settings == {"lr": 1e-4}
     assert defaults.checked_keys(defaults.method("adam", "none"), ["lr", "beta1", "width"]) == {}
+
+
+def test_format_2_keys_are_recomputed_without_the_run_length_everywhere():
+    old, longer = format_2_key(CONFIG), {**CONFIG, "max_grad_calls": 60000}
+    experiment = {"name": "grid", "kind": "grid", "keys": [old], "populations": [[old]]}
+    m = manifest.parse(current(format_version=2, trials=[{"key": old, "config": CONFIG}], experiments=[experiment]))
+    assert m.format_version == 3 and m.upgraded_from == 2
+    assert m.trials[0].key == config_key(CONFIG) == config_key(longer) != old
+    assert m.experiments[0].keys == [m.trials[0].key] and m.experiments[0].populations == [[m.trials[0].key]]
+    assert config_key({**CONFIG, "lr": 1e-3}) != config_key(CONFIG)  # what it trains still counts
 
 
 def test_an_unversioned_manifest_with_default_sets_keeps_them():

@@ -82,15 +82,17 @@ def test_a_budget_stops_every_optimizer_within_one_step(tiny, optimizer):
     records = []
     budget = 600
     final = train({**tiny, "optimizer": optimizer, "regularizer": "gp", "iterations": 100000,
-                   "max_grad_calls": budget, "budget_evals": 4},
+                   "max_grad_calls": budget, "eval_from": 100},
                   on_report=lambda record, save: records.append(record))
     per_step = final["grad_calls"] / final["iteration"]
     assert budget <= final["grad_calls"] < budget + per_step + 1
     assert final["status"] == "ok" and final["finished"]
-    # evaluated at the same fractions of the budget whatever the method costs per step
-    fractions = [r["budget_fraction"] for r in records]
-    assert len(fractions) == 4
-    assert np.allclose(fractions, [0.25, 0.5, 0.75, 1.0], atol=per_step / budget + 1e-9)
+    # evaluated at the same gradient-call counts whatever the method costs per step, and at the end
+    points = [100, 125, 160, 200, 250, 315, 400, 500]
+    calls = [r["grad_calls"] for r in records]
+    assert len(calls) == len(points) + 1 and calls[-1] == final["grad_calls"]
+    for point, spent in zip(points, calls):
+        assert point <= spent < point + per_step + 1
 
 
 # --- the unbiased energy distance ---

@@ -78,7 +78,7 @@ def test_a_diverging_member_is_frozen_while_the_others_go_on(float64):
 
 
 def test_a_budgeted_population_stops_each_member_at_its_budget(float64):
-    cfgs = configs("adam", "none", max_grad_calls=120, budget_evals=2, iterations=1000)
+    cfgs = configs("adam", "none", max_grad_calls=120, eval_from=50, iterations=1000)
     final = {}
     train_population(cfgs, on_report=lambda records, save: final.update(records))
     for k, cfg in enumerate(cfgs):

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from trainables.config import TrialConfig, make_config
-from trainables.loop import Progress, Trial
+from trainables.loop import Trial
 from trainables.population.alternating import PopulationAlternating
 from trainables.population.competitive import PopulationGeneralSum, PopulationZeroSum
 from trainables.population.game import PopulationGame
@@ -129,7 +129,7 @@ class Population:
         return {"G": [t.detach().clone() for t in self.G.parameters()],
                 "D": [t.detach().clone() for t in self.D.parameters()],
                 "method": self.method.state_dict(), "streams": [s.clone() for s in self.streams.states],
-                "progress": [asdict(m.progress) for m in self.members], "active": self.active.clone()}
+                "progress": [asdict(m.progress) for m in self.members]}
 
     def restore(self, state: dict[str, Any]) -> None:
         with torch.no_grad():
@@ -139,7 +139,7 @@ class Population:
         self.method.load_state_dict(state["method"])
         self.streams.states = [s.clone() for s in state["streams"]]
         for m, p in zip(self.members, state["progress"]):
-            m.progress = Progress(**p)
-        self.active = state["active"].clone().to(self.device)
+            m.restore_progress(p)  # a member finished within a smaller budget runs on to its config's
+        self.active = torch.tensor([self._running(k) for k in range(len(self))], device=self.device)
         for k in range(len(self)):
             self.sync(k)
