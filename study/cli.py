@@ -44,17 +44,26 @@ def cmd_resume(args) -> int:
 
 
 def cmd_extend(args) -> int:
-    from study.runner import extend
+    from study.runner import extend, extend_budget
     from study.spec import check_inputs, load_spec
 
-    spec = load_spec(args.spec)
-    if args.address is None:
-        check_inputs(spec, args.spec)
-    study, added = extend(args.experiment, spec, address=args.address, mlflow=args.mlflow)
-    if not added:
-        print(f"nothing to add: every grid point of {args.spec} is already in {study}")
+    if (args.spec is None) == (args.max_grad_calls is None):
+        raise UserError("extend", "give a SPEC (grid points to add, or larger budgets) or --max-grad-calls N, "
+                                  "not both")
+    if args.max_grad_calls is not None:
+        study, added = extend_budget(args.experiment, args.max_grad_calls, address=args.address)
+        what = f"no trial's budget is below {args.max_grad_calls} gradient calls in"
     else:
-        print(f"added and ran {added} trial{'s' if added != 1 else ''}: {study}\nnext: ganstudy report {study}")
+        spec = load_spec(args.spec)
+        if args.address is None:
+            check_inputs(spec, args.spec)
+        study, added = extend(args.experiment, spec, address=args.address, mlflow=args.mlflow)
+        what = f"every grid point of {args.spec}, at its budget, is already"
+    if not added:
+        print(f"nothing to add: {what} {study}")
+    else:
+        print(f"added or continued and ran {added} trial{'s' if added != 1 else ''}: {study}\n"
+              f"next: ganstudy report {study}")
     return 0
 
 
@@ -168,9 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiment", metavar="STUDY")
     p.add_argument("--address")
     p.set_defaults(func=cmd_resume)
-    p = sub.add_parser("extend", help="add grid points to a study without re-running what it has")
+    p = sub.add_parser("extend", help="add grid points to a study, or grow its budget, without re-running "
+                                      "what it has")
     p.add_argument("experiment", metavar="STUDY")
-    p.add_argument("spec")
+    p.add_argument("spec", nargs="?", help="a spec whose new grid points (or larger max_grad_calls) to run")
+    p.add_argument("--max-grad-calls", type=int, metavar="N",
+                   help="continue every finished, budgeted trial from its final checkpoint to N gradient calls")
     p.add_argument("--address")
     p.add_argument("--mlflow", metavar="URI", help="MLflow tracking URI for the new trials")
     p.set_defaults(func=cmd_extend)

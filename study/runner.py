@@ -10,9 +10,11 @@ experiment never changes its search space and an extension runs only the configs
 from __future__ import annotations
 
 import os
+import posixpath
 from pathlib import Path
 from typing import Any
 
+from analysis.keys import config_key
 from analysis.manifest import Experiment, Extension, Manifest, TrialEntry
 from study import manifest, populations
 from study.errors import StudyIncomplete, UserError
@@ -20,6 +22,7 @@ from study.ray_setup import init_ray
 from study.spec import NAME, StudySpec
 from study.storage import LocalCopy, Location, location
 from trainables.config import TrialConfig
+from trainables.population.loop import CONTINUE_FROM
 
 GRID = "grid"
 PROGRESS_LOG_ENV = "GANSTUDY_PROGRESS_LOG"
@@ -69,6 +72,11 @@ def _new_tuner(study_dir: Location, experiment: Experiment, data: Manifest):
         # (they are merged into the space key by key): a grid over the populations, in order
         groups = [[configs[k] for k in keys] for keys in experiment.populations]
         param_space = {populations.MEMBERS: tune.grid_search(groups)}
+        if experiment.continue_from:  # each population's own checkpoint, found by its first member
+            start = {keys[0]: str(study_dir / rel)
+                     for keys, rel in zip(experiment.populations, experiment.continue_from)}
+            param_space[CONTINUE_FROM] = tune.sample_from(
+                lambda spec: start[config_key(spec.config[populations.MEMBERS][0])])
         search_alg, samples = BasicVariantGenerator(), 1
     else:
         points = [configs[k] for k in experiment.keys]
@@ -205,31 +213,115 @@ def resume(study: str | Path, *, address: str | None = None) -> Location:
     return study_dir
 
 
+def extend_budget(study: str | Path, max_grad_calls: int, *, address: str | None = None) -> tuple[Location, int]:
+    """Continue every finished, budgeted trial of the study from its final checkpoint to
+    ``max_grad_calls`` gradient calls (diverged trials stay as they are); the number continued."""
+    if max_grad_calls < 1:
+        raise UserError(f"--max-grad-calls {max_grad_calls}", "a budget is a positive number of gradient calls")
+    study_dir = location(study)
+    data = _read(study_dir)
+    if any(e.kind == "optuna" for e in data.experiments):
+        raise UserError(str(study_dir), "--max-grad-calls continues grid trials; a search study has none")
+    return study_dir, _continue(study_dir, data, {t.key: max_grad_calls for t in data.trials},
+                                where="--max-grad-calls", address=address)
+
+
+def _continue(study_dir: Location, data: Manifest, budgets: dict[str, int], *, where: str,
+              address: str | None) -> int:
+    """Continue the trials whose budget grows (key -> new ``max_grad_calls``) from their final checkpoints,
+    as one new experiment; each population that trained them continues as a whole."""
+    from analysis.ingest import collect
+
+    configs = {t.key: t.config for t in data.trials}
+    for key in budgets:
+        if configs[key].get("max_grad_calls") is None:
+            raise UserError(where, f"trial {key} runs by iterations (no max_grad_calls): only budgeted trials grow")
+    budgets = {k: b for k, b in budgets.items() if b > configs[k]["max_grad_calls"]}
+    if not budgets:
+        return 0
+    with LocalCopy(study_dir) as local:
+        folder = collect.load(local)
+    trials = folder.trials.set_index("key")
+    left = trials.loc[list(budgets)]
+    left = left[~left["status"].isin(("ok", "diverged"))]
+    if not left.empty:
+        raise UserError(str(study_dir), f"{len(left)} trial(s) are unfinished; run `ganstudy resume "
+                                        f"{study_dir}` before growing their budget")
+    final = folder.evals.drop_duplicates("key", keep="last").set_index("key")["checkpoint_dir_name"]
+    groups, starts = _trained_together(trials, final, budgets)
+    if not groups:
+        return 0
+    for group in groups:
+        budget = max(budgets.get(k, 0) for k in group)  # members of one population share their budget
+        for key in group:
+            configs[key]["max_grad_calls"] = budget
+    name = f"extend-{sum(e.name.startswith('extend-') for e in data.experiments) + 1}"
+    experiment = Experiment(name=name, kind="grid", keys=[k for g in groups for k in g], populations=groups,
+                            continue_from=starts, resources=data.experiments[0].resources,
+                            max_failures=data.experiments[0].max_failures)
+    data.experiments.append(experiment)
+    data.extensions.append(Extension(experiment=name, spec={"max_grad_calls": sorted(set(budgets.values()))}))
+    init_ray(address)  # (once per process: a no-op after extend's)
+    manifest.write(study_dir, data)
+    _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
+    return len(experiment.keys)
+
+
+def _trained_together(trials, final_checkpoint, budgets: dict[str, int]) -> tuple[list[list[str]], list[str]]:
+    """The Tune trials that last trained the growing trials, as populations (keys in member order) with
+    the final checkpoint of each (relative to the study folder); a population continues if any of its
+    members finished ok."""
+    folders: dict[str, dict[int, str]] = {}
+    checkpoints: dict[str, str] = {}
+    for key, row in trials.iterrows():
+        # a member's checkpoint is its folder in its population's checkpoint (../checkpoint_N/member_i)
+        checkpoint = posixpath.normpath(f"{row['trial_dir']}/{final_checkpoint[key]}")
+        member = posixpath.basename(checkpoint).startswith("member_")
+        folder = posixpath.dirname(posixpath.dirname(checkpoint) if member else checkpoint)
+        index = int(posixpath.basename(checkpoint).split("_")[1]) if member else 0
+        folders.setdefault(folder, {})[index] = key
+        # the population's last checkpoint (Tune keeps it) holds every member, however early it finished
+        checkpoints[folder] = max(checkpoints.get(folder, ""), posixpath.dirname(checkpoint) if member else checkpoint)
+    groups, starts = [], []
+    for folder, members in folders.items():
+        keys = [members[i] for i in sorted(members)]
+        if any(k in budgets and trials.loc[k, "status"] == "ok" for k in keys):
+            groups.append(keys)
+            starts.append(checkpoints[folder])
+    return groups, starts
+
+
 def extend(study: str | Path, spec: StudySpec, *, address: str | None = None,
            mlflow: str | None = None) -> tuple[Location, int]:
-    """Add the spec's grid points that the study lacks (matched by config hash) and run only those."""
+    """Add the spec's grid points that the study lacks (matched by config hash) and run only those;
+    trials the study has, at a larger ``max_grad_calls`` in the spec, continue from their checkpoints."""
     study_dir = location(study)
     data = _read(study_dir)
     if spec.search.kind != "grid" or any(e.kind == "optuna" for e in data.experiments):
         raise UserError(str(study_dir), "extend adds grid points to grid studies; a search study grows by "
                                         "running a new study with a larger trials_per_method")
-    known = {t.key for t in data.trials}
-    new = [t for t in manifest.trial_entries(spec) if t.key not in known]
-    if not new:
+    known = {t.key: t.config for t in data.trials}
+    entries = manifest.trial_entries(spec)
+    new = [t for t in entries if t.key not in known]
+    grown = {t.key: t.config["max_grad_calls"] for t in entries
+             if t.key in known and (t.config["max_grad_calls"] or 0) > (known[t.key]["max_grad_calls"] or 0)}
+    if not new and not grown:
         left = unfinished(study_dir)
         if left:
             raise UserError(str(study_dir), f"nothing new to add, but {sum(left.values())} trial(s) are "
                                             f"unfinished; run `ganstudy resume {study_dir}`")
         return study_dir, 0
-    name = f"extend-{sum(e.name.startswith('extend-') for e in data.experiments) + 1}"
-    experiment = _experiment(name, spec, new)
-    data.trials += new
-    data.experiments.append(experiment)
-    data.extensions.append(Extension(experiment=name, spec=spec.model_dump()))
     init_ray(address)
     _check_resources(spec, address)
-    tracking = spec.tracking.model_dump() if spec.tracking.mlflow else data.tracking
-    data.tracking = _tracking(tracking, mlflow, study_dir.name)
-    manifest.write(study_dir, data)
-    _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
-    return study_dir, len(new)
+    if new:
+        name = f"extend-{sum(e.name.startswith('extend-') for e in data.experiments) + 1}"
+        experiment = _experiment(name, spec, new)
+        data.trials += new
+        data.experiments.append(experiment)
+        data.extensions.append(Extension(experiment=name, spec=spec.model_dump()))
+        tracking = spec.tracking.model_dump() if spec.tracking.mlflow else data.tracking
+        data.tracking = _tracking(tracking, mlflow, study_dir.name)
+        manifest.write(study_dir, data)
+        _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
+    continued = _continue(study_dir, data, grown, where=f"{study_dir}", address=address) if grown else 0
+    return study_dir, len(new) + continued

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from analysis.keys import RUN_LENGTH, config_key
 from study.errors import UserError
 from trainables.config import FIELDS, TrialConfig, reads
 
@@ -195,12 +196,30 @@ def parse_spec(data: Any, source: str = "spec") -> StudySpec:
         configs = spec.trial_configs()
     except UserError as e:
         raise UserError(f"{source}: {e.where}", e.what) from None
+    same = _same_but_run_length(configs)
+    if same:
+        raise UserError(f"{source}: environments", f"two trials differ only in their run length ({same}): "
+                                                   "a longer budget continues the shorter trial, so a study has one "
+                                                   "budget per trial")
     for section, keys in (("grid", spec.grid), ("search.space", spec.search.space)):
         for key in keys:
             if not any(reads(cfg, key) for cfg in configs):
                 raise UserError(f"{source}: {section}.{key}", "no method of this study reads it "
                                                               "(it would only repeat identical trials)")
     return spec
+
+
+def _same_but_run_length(configs: list[TrialConfig]) -> str | None:
+    """The run-length settings of the first two configs whose identity (``analysis.keys.config_key``)
+    is the same, else None."""
+    seen: dict[str, TrialConfig] = {}
+    for cfg in configs:
+        key = config_key(cfg.model_dump())
+        if key in seen:
+            return ", ".join(f"{k} {getattr(seen[key], k)} and {getattr(cfg, k)}" for k in RUN_LENGTH
+                             if k in FIELDS and getattr(seen[key], k) != getattr(cfg, k))
+        seen[key] = cfg
+    return None
 
 
 def _check_search(spec: StudySpec, source: str) -> None:

@@ -19,14 +19,18 @@ from ray import tune
 
 from trainables import checkpoint
 from trainables.loop import train
-from trainables.population.loop import MEMBERS, load, train_members
+from trainables.population.loop import CONTINUE_FROM, MEMBERS, load, reached_end, train_members
 
 
 def run_trial(config: dict[str, Any]) -> None:
-    """One trial, or a population (config ``{"members": [config, ...]}``: see ``trainables.population``)."""
+    """One trial, or a population (config ``{"members": [config, ...]}``: see ``trainables.population``),
+    which may continue from another trial's checkpoint (``continue_from``, a path or URI: a study
+    extended to a larger budget)."""
     members = config.get(MEMBERS)
     resume = None
     saved = tune.get_checkpoint()
+    if saved is None and config.get(CONTINUE_FROM):
+        saved = tune.Checkpoint(config[CONTINUE_FROM])
     if saved is not None:
         with saved.as_directory() as directory:
             resume = checkpoint.load(directory) if members is None else load(directory, len(members))
@@ -46,7 +50,8 @@ def run_trial(config: dict[str, Any]) -> None:
         train(config, resume=resume, on_report=report)
         return
     # a population reports the members due at this step; it is finished when every member is
-    finished = {int(k) for k, r in ((resume or {}).get("last_records") or {}).items() if r["finished"]}
+    last = (resume or {}).get("last_records") or {}  # a population's (one member trains as its solo trial)
+    finished = {int(k) for k, r in last.items() if reached_end(members[int(k)], r)}
 
     def report_members(records: dict[int, dict[str, Any]], save) -> None:
         finished.update(k for k, r in records.items() if r["finished"])

@@ -136,6 +136,10 @@ def load(experiment: str | Path) -> StudyFolder:
         raise NothingToReport(f"{experiment}: no trial has started yet")
     manifest = manifest.model_copy(update={"trials": [manifests.TrialEntry(key=k, config=c)
                                                       for k, c in expected.items()]})
+    # attempts in launch order: a trial continued to a larger budget (an ``extend-N`` experiment)
+    # reports after its earlier attempt, and its later reports describe it
+    launch = {e.name: i for i, e in enumerate(manifest.experiments)}
+    rank = {name: launch.get(name.split("/")[0], -1) for name in names}
     results = _read_results([d for d, _ in dirs], names)
     last = {}
     sizes: dict[str, int] = {}
@@ -145,26 +149,26 @@ def load(experiment: str | Path) -> StudyFolder:
         last = grouped.tail(1).set_index("trial_dir").to_dict("index")
 
     found: dict[str, dict] = {}
-    for name, (trial_dir, _) in zip(names, dirs):
+    for name, (trial_dir, _) in sorted(zip(names, dirs), key=lambda item: rank[item[0]]):
         tune_dir = _tune_trial_dir(trial_dir)
         errored = (tune_dir / ERROR_FILE).is_file() or (tune_dir / "error.pkl").is_file()
         attempt = {"last": last.get(name, {}), "n": sizes.get(name, 0), "errored": errored, "dir": name,
-                   "error": error_line(tune_dir / ERROR_FILE) if errored else None}
+                   "error": error_line(tune_dir / ERROR_FILE) if errored else None, "rank": rank[name]}
         found[keys[name]] = _best_attempt(found.get(keys[name]), attempt)
 
     evals = pd.DataFrame()
     if not results.empty:
-        # keep the evaluations of the attempt that counts (the one the trial row describes); a
-        # restored trial may report an iteration twice, and the later line wins (stable sort)
-        chosen = {key: attempt["dir"] for key, attempt in found.items() if key in expected}
-        evals = results[results["trial_dir"].map(keys).map(chosen) == results["trial_dir"]]
-        configs = pd.DataFrame([{"trial_dir": name, "key": keys[name], **config}
-                                for name, (_, config) in zip(names, dirs) if chosen.get(keys[name]) == name])
+        # every attempt's evaluations, each trial's config as the manifest has it now; where two
+        # attempts (or a restored trial) report one iteration twice, the later line wins
+        evals = results[results["trial_dir"].map(keys).isin(set(expected))].copy()
+        evals["key"] = evals["trial_dir"].map(keys)
+        evals["_rank"] = evals["trial_dir"].map(rank)
+        configs = pd.DataFrame([{"key": key, **config} for key, config in expected.items()])
         # a reported field wins over a config entry of the same name (as it did record by record)
-        configs = configs.drop(columns=[c for c in configs.columns if c in evals.columns and c != "trial_dir"])
-        evals = configs.merge(evals, on="trial_dir", how="inner", sort=False)
-        evals = (evals.sort_values(["key", "iteration"], kind="stable")
-                 .drop_duplicates(["key", "iteration"], keep="last"))
+        configs = configs.drop(columns=[c for c in configs.columns if c in evals.columns and c != "key"])
+        evals = configs.merge(evals, on="key", how="inner", sort=False)
+        evals = (evals.sort_values(["key", "iteration", "_rank"], kind="stable")
+                 .drop_duplicates(["key", "iteration"], keep="last").drop(columns="_rank"))
         evals = evals[[c for c in evals.columns if c != "trial_dir"] + ["trial_dir"]]
     trials = pd.DataFrame([_trial_row(key, cfg, found.get(key)) for key, cfg in expected.items()])
     return StudyFolder(experiment, manifest, evals.reset_index(drop=True), trials)
@@ -189,8 +193,9 @@ def _finished(attempt) -> bool:
 
 
 def _best_attempt(previous, attempt):
-    """If Ray ran a config twice (a resumed or extended study), keep the attempt that got furthest."""
-    if previous is None:
+    """The attempt that describes a trial: a later launch's (a trial continued to a larger budget);
+    within one launch, if Ray ran a config twice, the attempt that got furthest."""
+    if previous is None or attempt["rank"] > previous["rank"]:
         return attempt
     further = lambda a: (_finished(a), a["n"])  # noqa: E731
     return attempt if further(attempt) > further(previous) else previous

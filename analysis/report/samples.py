@@ -46,6 +46,11 @@ def sample_files(exp_path: Path, table: pd.DataFrame, trial_dirs: dict[str, str]
         folder = trial_dirs.get(key)
         if folder and isinstance(ckpt, str):
             path = Path(exp_path) / folder / ckpt / str(name)
+            if not path.is_file() and ckpt.startswith("../"):
+                # a population member's checkpoint, pruned by Tune since: every later checkpoint of
+                # its population holds its samples too, and the last one is always kept
+                latest = sorted((Path(exp_path) / folder).parent.glob("checkpoint_*"))
+                path = latest[-1] / Path(ckpt).name / str(name) if latest else path
             if path.is_file():
                 out[key] = path
     return out

@@ -38,6 +38,8 @@ grid: {optimizer: [adam, acgd], lr: [1.0e-3, 1.0e-2], seed: [0, 1, 2]}
     ("name: t\nenvironments: [{lrr: 1}]\n", "environments[0].lrr: unknown key"),
     ("name: t\nenvironments: [{dataset: ring8}, {arch: dcgan}]\n", "environments[1] trial: arch and dataset"),
     ("name: t\nenvironments: [{lr: 0.1}]\ngrid: {lr: [0.1]}\n", "environments[0].lr: set both in an environment"),
+    ("name: t\nenvironments: [{max_grad_calls: 600}, {max_grad_calls: 1200}]\n",
+     "environments: two trials differ only in their run length (max_grad_calls 600 and 1200)"),
 ])
 def test_invalid_spec_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, text, where):
     spec = _spec(tmp_path, text)

@@ -11,14 +11,16 @@ step count, warm starts, linear solve (stopping on its own residual: ``solvers.c
 ``None`` and nothing of it changes, as alone; a member that is not active (diverged, out of budget)
 is never touched.
 
-The solved player alternates every step (``solve_x``). Members of one population start together and
-a frozen member never steps again, so the members that step always solve the same player; each
-member keeps its own flag all the same, and a population whose stepping members disagree is an error.
+The solved player alternates every step (``solve_x``), each member with its own flag. Members of one
+population that start together always solve the same player; members continued together from a
+checkpoint after finishing at different steps (a budget that grew) may not, and then each side's
+members are solved on their own in that step (``by_side``).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,7 @@ from trainables.population.game import PopulationGame
 from trainables.population.solvers import (
     Ledger,
     MemberSolves,
+    SolveStats,
     StackedHvp,
     add_rows_,
     column,
@@ -55,16 +58,36 @@ class Gradients:
     ledger: Ledger
 
 
-def member_infos(ok: Tensor, steps: Tensor, ledger: Ledger, result: MemberSolves, solved: str,
+def member_infos(ok: Tensor, steps: Tensor, ledger: Ledger, result: SolveStats, solved: Sequence[str],
                  first_order: int) -> list[dict[str, Any] | None]:
     """Each member's ``info`` as its solo optimizer's (``grad_calls`` = ``first_order`` backward passes +
-    its own Hessian-vector products); None for the members ``ok`` leaves out."""
+    its own Hessian-vector products; ``solved[k]`` the player it solved); None for the members ``ok``
+    leaves out."""
     infos: list[dict[str, Any] | None] = [None] * len(ok)
     for k in torch.nonzero(ok).flatten().tolist():
         hvps = int(ledger.calls[k])
-        infos[k] = {"step": int(steps[k]), "solved": solved, **result.info(k), "hvp_calls": hvps,
+        infos[k] = {"step": int(steps[k]), "solved": solved[k], **result.info(k), "hvp_calls": hvps,
                     "grad_calls": first_order + hvps}
     return infos
+
+
+def by_side(members: Tensor, solve_min: Tensor, solve: Callable[[Tensor, bool], tuple]) -> tuple:
+    """``solve(side_members, solving_min)`` for the members solving each player (where any do), its
+    outputs (tensors with a row per member, or ``SolveStats``) merged row by row."""
+    out = None
+    for solving_min in (False, True):
+        side = members & (solve_min == solving_min)
+        if bool(side.any()):
+            part = solve(side, solving_min)
+            out = part if out is None else tuple(_rows(side, new, old) for new, old in zip(part, out))
+    return out
+
+
+def _rows(mask: Tensor, new, old):
+    if isinstance(new, SolveStats):
+        return SolveStats(**{f.name: _rows(mask, getattr(new, f.name), getattr(old, f.name))
+                             for f in dataclasses.fields(SolveStats)})
+    return torch.where(mask.view(-1, *([1] * (new.dim() - 1))), new, old)
 
 
 def adaptive_lr(sq_avg: Tensor, grad: Tensor, lrs: Sequence[float], beta: float, eps: float,
@@ -103,12 +126,6 @@ class StackedCompetitive:
         d_yx = StackedHvp(gx_graph, self.max_params, self.min_params, ledger)
         return Gradients(members, gx, gy, d_xy, d_yx, ledger)
 
-    def _solving_min(self, members: Tensor) -> bool:
-        flags = self.solve_x[members]
-        if bool((flags != flags[0]).any()):
-            raise RuntimeError("population: the stepping members would solve different players this step")
-        return bool(flags[0])
-
     def _cap(self, n: int, warm: Tensor, *, one_fewer_when_warm: bool) -> Tensor:
         """Each member's CG iteration cap (``max_iter``; None: the solo optimizer's default)."""
         if self.max_iter is not None:
@@ -116,8 +133,9 @@ class StackedCompetitive:
         return n - (warm.to(torch.int64) if one_fewer_when_warm else 0) + torch.zeros_like(self.steps)
 
     def _finish(self, g: Gradients, up_x: Tensor, up_y: Tensor, vectors: dict[str, Tensor],
-                result: MemberSolves, solved: str) -> list[dict[str, Any] | None]:
+                result: SolveStats) -> list[dict[str, Any] | None]:
         """Apply the members' updates and state where no check failed; each active member's info."""
+        solved = ["min" if flag else "max" for flag in self.solve_x.tolist()]
         ok = g.members & ~g.ledger.failed & finite_rows(up_x) & finite_rows(up_y)
         add_rows_(self.max_params, up_x, ok)
         add_rows_(self.min_params, up_y, ok)
@@ -167,19 +185,22 @@ class StackedACGD(StackedCompetitive):
         sq_x, lr_x = adaptive_lr(self.sq_max, g.gx, self.lrs_max, self.beta, self.eps, t)
         sq_y, lr_y = adaptive_lr(self.sq_min, g.gy, self.lrs_min, self.beta, self.eps, t)
         warm = self.steps > 0
-        opts = dict(members=g.members, ledger=g.ledger, warm=warm, tol=self.tol, atol=self.atol)
-        if self._solving_min(g.members):
-            up_y, up_x, old_y, old_x, result = solve_and_react(
-                g.gy, g.gx, lr_y, lr_x, g.d_yx, g.d_xy, self.old_min, -1.0,
-                cap=self._cap(self.n_min, warm, one_fewer_when_warm=False), **opts)
-            solved = "min"
-        else:
-            up_x, up_y, old_x, old_y, result = solve_and_react(
-                g.gx, g.gy, lr_x, lr_y, g.d_xy, g.d_yx, self.old_max, 1.0,
-                cap=self._cap(self.n_max, warm, one_fewer_when_warm=False), **opts)
-            solved = "max"
+
+        def solve(members: Tensor, solving_min: bool) -> tuple:
+            opts = dict(members=members, ledger=g.ledger, warm=warm, tol=self.tol, atol=self.atol)
+            if solving_min:
+                up_y, up_x, old_y, old_x, result = solve_and_react(
+                    g.gy, g.gx, lr_y, lr_x, g.d_yx, g.d_xy, self.old_min, -1.0,
+                    cap=self._cap(self.n_min, warm, one_fewer_when_warm=False), **opts)
+            else:
+                up_x, up_y, old_x, old_y, result = solve_and_react(
+                    g.gx, g.gy, lr_x, lr_y, g.d_xy, g.d_yx, self.old_max, 1.0,
+                    cap=self._cap(self.n_max, warm, one_fewer_when_warm=False), **opts)
+            return up_x, up_y, old_x, old_y, result.stats
+
+        up_x, up_y, old_x, old_y, result = by_side(g.members, self.solve_x, solve)
         vectors = {"old_max": old_x, "old_min": old_y, "sq_max": sq_x, "sq_min": sq_y}
-        return self._finish(g, up_x, up_y, vectors, result, solved)
+        return self._finish(g, up_x, up_y, vectors, result)
 
 
 def solve_and_react(g_a: Tensor, g_b: Tensor, lr_a: Tensor, lr_b: Tensor, d_ab: StackedHvp, d_ba: StackedHvp,
@@ -223,19 +244,20 @@ class StackedBCGD(StackedCompetitive):
             return [None] * len(loss)
         lr_max, lr_min = column(self.lrs_max, g.gx), column(self.lrs_min, g.gx)
         warm = self.steps > 0
-        opts = dict(members=g.members, ledger=g.ledger, warm=warm, tol=self.tol, atol=self.atol)
-        if self._solving_min(g.members):
-            result = bcgd_solve(g.gy, g.gx, g.d_yx, g.d_xy, self.old_min, lr_max, lr_max, lr_min,
-                                cap=self._cap(self.n_min, warm, one_fewer_when_warm=True), **opts)
-            cg_y, cg_x = result.x, g.gx - lr_min * result.aux  # reaction: g_x - lr_min D_xy cg_y
-            solved = "min"
-        else:
+
+        def solve(members: Tensor, solving_min: bool) -> tuple:
+            opts = dict(members=members, ledger=g.ledger, warm=warm, tol=self.tol, atol=self.atol)
+            if solving_min:
+                result = bcgd_solve(g.gy, g.gx, g.d_yx, g.d_xy, self.old_min, lr_max, lr_max, lr_min,
+                                    cap=self._cap(self.n_min, warm, one_fewer_when_warm=True), **opts)
+                return g.gx - lr_min * result.aux, result.x, result.stats  # reaction: g_x - lr_min D_xy cg_y
             result = bcgd_solve(g.gx, g.gy, g.d_xy, g.d_yx, self.old_max, -lr_min, lr_max, lr_min,
                                 cap=self._cap(self.n_max, warm, one_fewer_when_warm=True), **opts)
-            cg_x, cg_y = result.x, g.gy + lr_max * result.aux  # reaction: g_y + lr_max D_yx cg_x
-            solved = "max"
+            return result.x, g.gy + lr_max * result.aux, result.stats  # reaction: g_y + lr_max D_yx cg_x
+
+        cg_x, cg_y, result = by_side(g.members, self.solve_x, solve)
         up_x, up_y = lr_max * cg_x, -(lr_min * cg_y)
-        return self._finish(g, up_x, up_y, {"old_max": cg_x, "old_min": cg_y}, result, solved)
+        return self._finish(g, up_x, up_y, {"old_max": cg_x, "old_min": cg_y}, result)
 
 
 def bcgd_solve(g_a: Tensor, g_b: Tensor, d_ab: StackedHvp, d_ba: StackedHvp, x0: Tensor, coef: Tensor,
@@ -332,7 +354,8 @@ class StackedGACGD:
         add_rows_(self.y_params, update[:, n_x:], ok)
         self.sq_x, self.sq_y = keep(ok, sq_x, self.sq_x), keep(ok, sq_y, self.sq_y)
         self.steps += ok.to(torch.int64)
-        return member_infos(ok, self.steps, ledger, result, "both", first_order=2)  # one pass per loss
+        # one backward pass per loss
+        return member_infos(ok, self.steps, ledger, result.stats, ["both"] * len(ok), first_order=2)
 
     def state_dict(self) -> dict[str, Any]:
         return {"lrs_x": list(self.lrs_x), "lrs_y": list(self.lrs_y), "steps": self.steps.clone(),

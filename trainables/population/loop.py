@@ -15,11 +15,12 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from trainables import checkpoint
-from trainables.config import TrialConfig
+from trainables.config import TrialConfig, make_config
 from trainables.loop import train
 from trainables.population.population import Population
 
 MEMBERS = "members"  # a population's Tune config: {MEMBERS: [config, ...]}; its reports: {MEMBERS: {index: record}}
+CONTINUE_FROM = "continue_from"  # ... and the checkpoint it starts from, when it continues other trials
 OnReport = Callable[[dict[int, dict[str, Any]], Callable[[str], None]], None]
 
 
@@ -30,11 +31,26 @@ def member_folder(k: int) -> str:
 
 
 def load(directory: str | Path, members: int) -> dict[str, Any]:
-    """The state ``save`` (or, for one member, its solo trial) left in ``directory``."""
-    return checkpoint.load(Path(directory, member_folder(0)) if members == 1 else directory)
+    """The state ``save`` (or, for one member, its solo trial) left in ``directory``; for one member,
+    also the checkpoint of a trial that trained alone, outside any population (its state at the top)."""
+    member = Path(directory, member_folder(0))
+    return checkpoint.load(member if members == 1 and (member / checkpoint.FILENAME).is_file() else directory)
+
+
+def reached_end(config: dict[str, Any] | TrialConfig, record: dict[str, Any]) -> bool:
+    """Whether a trial whose last report is ``record`` has nothing left to run under ``config`` (its
+    budget may have grown since that report)."""
+    cfg = make_config(config)
+    if record["status"] == "diverged":
+        return True
+    if cfg.max_grad_calls is not None and record["grad_calls"] >= cfg.max_grad_calls:
+        return True
+    return record["iteration"] >= cfg.iterations
 
 
 def save(population: Population, directory: str, records: dict[int, dict[str, Any]]) -> None:
+    """The population's state and each member's latest record; every member whose final record names
+    samples has them here, in every checkpoint after it finished (Tune prunes older checkpoints)."""
     checkpoint.save(directory, {"population": population.state(), "last_records": records})
     for k, record in records.items():
         if "samples_file" in record:
@@ -64,7 +80,7 @@ def train_population(configs: Sequence[dict[str, Any] | TrialConfig], *, resume:
         records = {k: population.record(k) for k in due}
         last.update(records)
         if on_report is not None:
-            on_report(records, lambda d, _r=records: save(population, d, _r))
+            on_report(records, lambda d, _last=dict(last): save(population, d, _last))
     bar.close()
     return last
 

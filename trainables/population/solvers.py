@@ -107,11 +107,9 @@ MatVec = Callable[[Tensor, Tensor], "tuple[Tensor, Tensor]"]
 
 
 @dataclass
-class MemberSolves:
-    """Each member's solve (``trainables.optim.conjugate_gradient.SolveResult``, one per row)."""
+class SolveStats:
+    """How each member's solve went (one entry per member): what its solo solver reports."""
 
-    x: Tensor
-    aux: Tensor  # aux(x), accumulated from the iterations; zeros where no product was taken
     iters: Tensor  # (members,) int64
     rel_residual: Tensor  # CG: sqrt(r^T r / b^T b) at exit; GMRES: its residual estimate / ||b||
     converged: Tensor  # (members,) bool
@@ -120,6 +118,21 @@ class MemberSolves:
         converged = bool(self.converged[k])
         return {"cg_iters": int(self.iters[k]), "cg_rel_residual": float(self.rel_residual[k]),
                 "cg_converged": converged, "cg_capped": not converged}
+
+
+@dataclass
+class MemberSolves:
+    """Each member's solve (``trainables.optim.conjugate_gradient.SolveResult``, one per row)."""
+
+    x: Tensor
+    aux: Tensor  # aux(x), accumulated from the iterations; zeros where no product was taken
+    iters: Tensor  # (members,) int64
+    rel_residual: Tensor
+    converged: Tensor  # (members,) bool
+
+    @property
+    def stats(self) -> SolveStats:
+        return SolveStats(self.iters, self.rel_residual, self.converged)
 
 
 def relative(num: Tensor, den: Tensor) -> Tensor:
