@@ -87,12 +87,21 @@ def test_a_budgeted_population_stops_each_member_at_its_budget(float64):
         assert final[k]["score"] == pytest.approx(solo["score"], rel=1e-6)
 
 
+@pytest.fixture
+def solo_only(monkeypatch):
+    """A G-side regularizer, registered for one test, with no population counterpart (every built-in
+    regularizer batches)."""
+    from trainables.registry import REGULARIZERS
+    from trainables.regularizers.base import Regularizer
+
+    unbatched = Regularizer("solo_only", "g", 0, generator_grads=lambda game, batch, g_loss: [])
+    monkeypatch.setitem(REGULARIZERS._items, "solo_only", unbatched)
+
+
 @pytest.mark.parametrize("change, field", [
     ({"optimizer": "ogda"}, "optimizer: ogda"), ({"arch": "dcgan", "dataset": "digits"}, "arch: dcgan"),
-    ({"regularizer": "alr"}, "regularizer: alr"), ({"spectral_norm": True}, "spectral_norm")])
-def test_what_cannot_batch_is_refused_by_name(change, field):
-    from trainables.config import make_config
-
+    ({"regularizer": "gp+solo_only"}, "regularizer: solo_only"), ({"spectral_norm": True}, "spectral_norm")])
+def test_what_cannot_batch_is_refused_by_name(solo_only, change, field):
     cfg = make_config({**SMALL, "optimizer": "adam", "regularizer": "none", **change})
     assert refusal(cfg).startswith(field)
     with pytest.raises(ValueError, match=field):
