@@ -115,11 +115,11 @@ def test_members_may_differ_only_in_seed_and_learning_rates():
         Population(cfgs)
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "acgd"])
-def test_a_population_resumed_from_its_checkpoint_is_bit_identical(tmp_path, optimizer):
+@pytest.mark.parametrize("optimizer, regularizer", [("adam", "gp"), ("acgd", "gp"), ("sgd", "gp+advas")])
+def test_a_population_resumed_from_its_checkpoint_is_bit_identical(tmp_path, optimizer, regularizer):
     from trainables import checkpoint
 
-    cfgs = configs(optimizer, "gp")
+    cfgs = configs(optimizer, regularizer)
     whole = {}
     train_population(cfgs, on_report=lambda records, save: whole.update(records))
 
