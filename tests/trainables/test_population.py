@@ -87,12 +87,21 @@ def test_a_budgeted_population_stops_each_member_at_its_budget(float64):
         assert final[k]["score"] == pytest.approx(solo["score"], rel=1e-6)
 
 
+@pytest.fixture
+def solo_only(monkeypatch):
+    """A G-side regularizer, registered for one test, with no population counterpart (every built-in
+    regularizer batches)."""
+    from trainables.registry import REGULARIZERS
+    from trainables.regularizers.base import Regularizer
+
+    unbatched = Regularizer("solo_only", "g", 0, generator_grads=lambda game, batch, g_loss: [])
+    monkeypatch.setitem(REGULARIZERS._items, "solo_only", unbatched)
+
+
 @pytest.mark.parametrize("change, field", [
     ({"optimizer": "ogda"}, "optimizer: ogda"), ({"arch": "dcgan", "dataset": "digits"}, "arch: dcgan"),
-    ({"regularizer": "alr"}, "regularizer: alr"), ({"spectral_norm": True}, "spectral_norm")])
-def test_what_cannot_batch_is_refused_by_name(change, field):
-    from trainables.config import make_config
-
+    ({"regularizer": "gp+solo_only"}, "regularizer: solo_only"), ({"spectral_norm": True}, "spectral_norm")])
+def test_what_cannot_batch_is_refused_by_name(solo_only, change, field):
     cfg = make_config({**SMALL, "optimizer": "adam", "regularizer": "none", **change})
     assert refusal(cfg).startswith(field)
     with pytest.raises(ValueError, match=field):
@@ -106,11 +115,11 @@ def test_members_may_differ_only_in_seed_and_learning_rates():
         Population(cfgs)
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "acgd"])
-def test_a_population_resumed_from_its_checkpoint_is_bit_identical(tmp_path, optimizer):
+@pytest.mark.parametrize("optimizer, regularizer", [("adam", "gp"), ("acgd", "gp"), ("sgd", "gp+advas")])
+def test_a_population_resumed_from_its_checkpoint_is_bit_identical(tmp_path, optimizer, regularizer):
     from trainables import checkpoint
 
-    cfgs = configs(optimizer, "gp")
+    cfgs = configs(optimizer, regularizer)
     whole = {}
     train_population(cfgs, on_report=lambda records, save: whole.update(records))
 

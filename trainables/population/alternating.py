@@ -35,8 +35,8 @@ class PopulationAlternating:
         for _ in range(self.n_critic):
             d_loss = game.d_loss(game.next_batch(), detach_fake=True)
             self.opt_d.step(_grads(d_loss, game.d_params), active)
-        g_loss = game.g_loss(game.next_batch())
-        self.opt_g.step(_grads(g_loss, game.g_params), active)
+        g_loss, g_grads = game.g_grads(game.next_batch())
+        self.opt_g.step(g_grads, active)
         calls = self.n_critic * game.d_cost + game.g_cost
         return [{"d_loss": d, "g_loss": g, "grad_calls": calls}
                 for d, g in zip(d_loss.detach().tolist(), g_loss.detach().tolist())]

@@ -82,7 +82,7 @@ class Population:
         self.G = StackedMLP([m.G for m in self.members])
         self.D = StackedMLP([m.D for m in self.members])
         self.game = PopulationGame(self.G, self.D, first.game.loss, first.game.d_regularizer, first.data,
-                                   self.cfg, self.device, self.streams)
+                                   self.cfg, self.device, self.streams, g_regularizer=first.game.g_regularizer)
         self.method = METHODS[self.cfg.optimizer](self.game, self.cfg, [c.lr_generator for c in cfgs],
                                                   [c.lr_discriminator for c in cfgs])
         self.active = torch.tensor([self._running(k) for k in range(len(cfgs))], device=self.device)

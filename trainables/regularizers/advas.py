@@ -29,6 +29,7 @@ import torch
 
 from trainables.methods.base import grads
 from trainables.regularizers.base import Regularizer
+from trainables.regularizers.members import member_dot, member_grads, member_norm, per_member
 
 Tensor = torch.Tensor
 
@@ -58,6 +59,24 @@ def advas_generator_grads(game, batch, g_loss: Tensor) -> list[Tensor]:
     return [m + lam * a for m, a in zip(main, assist)]
 
 
+def advas_population_grads(game, batch, g_loss: Tensor) -> list[Tensor]:
+    """``advas_generator_grads`` for a population's game (``g_loss`` one value per member): each
+    member's r, norms and lambda_t are its own, and a member whose assist vanishes follows its main
+    gradient, as alone."""
+    main = member_grads(g_loss, game.g_params)
+    d_loss = game.d_loss(batch)  # D-side penalty included: its draws come from each member's stream
+    d_grads = torch.autograd.grad(d_loss.sum(), game.d_params, create_graph=True, allow_unused=True)
+    r = member_dot(d_grads, d_grads)  # each member's ||grad_phi L_D||^2, with graph
+    if not (torch.is_tensor(r) and r.requires_grad):
+        return main
+    assist = member_grads(r, game.g_params)
+    assist_norm = member_norm(assist)
+    lam = game.cfg.advas_gamma * member_norm(main) / assist_norm  # inf/nan where assist_norm is 0: not used
+    vanished = assist_norm == 0
+    return [torch.where(per_member(vanished, m), m, m + per_member(lam, m) * a) for m, a in zip(main, assist)]
+
+
 advas = Regularizer("advas", "g", 2, generator_grads=advas_generator_grads,
+                    population_grads=advas_population_grads, batches=True,
                     source="the Adversary's Assistant; gamma 1 (arXiv:2010.01274)",
                     defaults={"advas_gamma": 1.0}, uses=("advas_gamma",))

@@ -29,18 +29,26 @@ Tensor = torch.Tensor
 class Regularizer:
     """``side="d"``: ``penalty(D, real, fake, cfg)`` is added to D's loss (it must depend on D only).
     ``side="g"``: ``generator_grads(game, batch, g_loss)`` returns the gradient G follows instead of
-    the plain gradient of ``g_loss`` (AdvAs, BRC); zero-sum solvers cannot express this."""
+    the plain gradient of ``g_loss`` (AdvAs, BRC); zero-sum solvers cannot express this.
+    ``population_grads`` is the same for a population's game (``trainables.population``: players
+    stacked on a member axis, ``g_loss`` one value per member): each member's own transformed gradient."""
 
     name: str
     side: str
     extra_grad_calls: int | Callable[[object], int]
     penalty: Callable[[nn.Module, Tensor, Tensor, object], Tensor] | None = None
     generator_grads: Callable[[object, object, Tensor], list[Tensor]] | None = None
+    population_grads: Callable[[object, object, Tensor], list[Tensor]] | None = None
     source: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)  # its published settings
     uses: tuple[str, ...] = ()  # the settings it reads (others of other regularizers are reset)
-    # the penalty also takes ``rand=`` and ``batch_dims=2``: a population can train with it
+    # a population can train with it: the penalty also takes ``rand=`` and ``batch_dims=2``
+    # (D side), or ``population_grads`` is given (G side)
     batches: bool = False
+
+    def __post_init__(self):
+        if self.batches and self.side == "g" and self.population_grads is None:
+            raise ValueError(f"regularizer {self.name!r}: a G-side method that batches needs population_grads")
 
     def grad_calls(self, cfg) -> int:
         """Extra gradient calls of one evaluation under ``cfg``."""

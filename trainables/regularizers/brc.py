@@ -28,6 +28,7 @@ import torch
 
 from trainables.methods.base import grads
 from trainables.regularizers.base import Regularizer
+from trainables.regularizers.members import member_dot, member_grads, per_member
 
 Tensor = torch.Tensor
 
@@ -58,6 +59,26 @@ def brc_generator_grads(game, batch, g_loss: Tensor) -> list[Tensor]:
     return [a - m for a, m in zip(grad_theta, mixed)]
 
 
+def brc_population_grads(game, batch, g_loss: Tensor) -> list[Tensor]:
+    """``brc_generator_grads`` for a population's game (``g_loss`` one value per member): each member's
+    Sherman–Morrison coefficient from its own dot products, its own mixed product."""
+    n_g = len(game.g_params)
+    both = member_grads(g_loss, game.g_params + game.d_params)
+    grad_theta, v = both[:n_g], both[n_g:]
+    d_loss = game.d_loss(batch)
+    g_graph = torch.autograd.grad(d_loss.sum(), game.d_params, create_graph=True, allow_unused=True)
+    g = [torch.zeros_like(p) if gi is None else gi.detach() for p, gi in zip(game.d_params, g_graph)]
+    mu = game.cfg.brc_mu
+    coef = member_dot(g, v) / (mu + member_dot(g, g))
+    w = [(vi - per_member(coef, gi) * gi) / mu for vi, gi in zip(v, g)]
+    inner = member_dot(g_graph, w)
+    if not (torch.is_tensor(inner) and inner.requires_grad):
+        return grad_theta
+    mixed = member_grads(inner, game.g_params)
+    return [a - m for a, m in zip(grad_theta, mixed)]
+
+
 brc = Regularizer("brc", "g", 2, generator_grads=brc_generator_grads,
+                  population_grads=brc_population_grads, batches=True,
                   source="best-response constraint; rank-one Hessian damped by mu 1 (arXiv:2205.10146)",
                   uses=("brc_mu",))  # mu 1 is our choice, not a published value: no default set
