@@ -101,6 +101,7 @@ class Population:
     def step(self) -> list[int]:
         """One iteration of every active member; the members due for a report (evaluation or end)."""
         active = [k for k in range(len(self)) if bool(self.active[k])]
+        self.streams.stepping = self.active.tolist()
         start = time.perf_counter()
         stats = self.method.step(self.active)  # per member: its step's stats, None where its solo raised
         # each member is charged its share of the time, and exactly the gradient calls it spent
