@@ -76,7 +76,7 @@ def _new_tuner(study_dir: Location, experiment: Experiment, data: Manifest):
             start = {keys[0]: str(study_dir / rel)
                      for keys, rel in zip(experiment.populations, experiment.continue_from)}
             param_space[CONTINUE_FROM] = tune.sample_from(
-                lambda spec: start[config_key(spec.config[populations.MEMBERS][0])])
+                lambda config: start[config_key(config[populations.MEMBERS][0])])
         search_alg, samples = BasicVariantGenerator(), 1
     else:
         points = [configs[k] for k in experiment.keys]
