@@ -4,7 +4,10 @@ Every statistic downstream (summary, expected best, width, IQM, Phi, plots) read
 grouping, the treatment of failures and the resampling are decided once, here:
 - scored trials (``ok`` and ``diverged``, the latter with the worst score) enter every statistic;
   ``error``/``incomplete``/``pending`` trials have no score and are only counted as missing;
-- a cell's score is the mean over its seeds; the bootstrap resamples seeds within each cell.
+- a cell's score is the mean over its seeds; the bootstrap resamples seeds, once per environment and
+  replicate, and every cell holding those seeds takes the same draw (paired by seed:
+  :func:`analysis.stats.estimators.paired_resample`), so differences between cells and methods keep the
+  pairing that seed s's shared initial weights give them.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from analysis.ingest.grid import (
     lr_axes,
     swept_columns,
 )
-from analysis.stats.estimators import N_BOOT, Replicates, percentile_interval, stratified_resample
+from analysis.stats.estimators import N_BOOT, Replicates, paired_resample, percentile_interval
 
 
 @dataclass
@@ -102,7 +105,7 @@ def cell_labels(cells: pd.DataFrame, swept: list[str]) -> list[str]:
     return [", ".join(parts) for parts in zip(*columns)]
 
 
-def _method_cells(group: pd.DataFrame, swept: list[str], default: MethodDefault, n_boot: int, rng) -> MethodCells:
+def _method_cells(group: pd.DataFrame, swept: list[str], default: MethodDefault) -> MethodCells:
     scored = group[group["status"].isin(SCORED)]
     first = group.iloc[0]
     mode_values = scored["score_mode"].dropna() if "score_mode" in scored else pd.Series(dtype=object)
@@ -123,19 +126,33 @@ def _method_cells(group: pd.DataFrame, swept: list[str], default: MethodDefault,
                         lr_d_eff=("lr_d_eff", "first")).reset_index()
     cells["cell"] = cell_labels(cells, swept)
     mc.cells = cells.drop(columns=["_cell"], errors="ignore")
-    # group numbers follow the agg's (sorted) row order; split the goodness values by them
+    # group numbers follow the agg's (sorted) row order; split the goodness values by them, each cell's
+    # runs in seed order (the paired bootstrap matches cells by seed)
     number = grouped.ngroup().to_numpy()
-    order = np.argsort(number, kind="stable")
+    seeds = frame["seed"].to_numpy() if "seed" in frame else np.zeros(len(frame), dtype=int)
+    order = np.lexsort((seeds, number))
     cuts = np.cumsum(np.bincount(number))[:-1]
     mc.values = np.split(frame["good"].to_numpy(float)[order], cuts)
-    seeds = frame["seed"].to_numpy() if "seed" in frame else np.zeros(len(frame), dtype=int)
     mc.seeds = np.split(seeds[order], cuts)
     mc.keys = np.split(frame["key"].to_numpy()[order], cuts)
-    mc.reps = stratified_resample(mc.values, n_boot, rng)
-    lo, hi = percentile_interval(mc.rep_means())
-    # back to the metric's units: for "min" the sign flip swaps the interval's ends
-    mc.cells["score_lo"], mc.cells["score_hi"] = (lo, hi) if mc.mode == "max" else (-hi, -lo)
     return mc
+
+
+def _resample_environment(blocks: list[MethodCells], n_boot: int, rng: np.random.Generator) -> None:
+    """One paired draw of seeds for every cell of every method in an environment; each block keeps its
+    own columns (:class:`Replicates` of its cells), the pairing across blocks in ``groups``."""
+    blocks = [mc for mc in blocks if mc.values]
+    if not blocks:
+        return
+    reps = paired_resample([v for mc in blocks for v in mc.values], [s for mc in blocks for s in mc.seeds],
+                           n_boot, rng)
+    start = 0
+    for mc in blocks:
+        mc.reps = reps.select(range(start, start + len(mc.values)))
+        start += len(mc.values)
+        lo, hi = percentile_interval(mc.rep_means())
+        # back to the metric's units: for "min" the sign flip swaps the interval's ends
+        mc.cells["score_lo"], mc.cells["score_hi"] = (lo, hi) if mc.mode == "max" else (-hi, -lo)
 
 
 def build(trials: pd.DataFrame, config_columns: list[str], defaults: Defaults, *,
@@ -149,10 +166,12 @@ def build(trials: pd.DataFrame, config_columns: list[str], defaults: Defaults, *
     design, n_imputed = fill_nonfinite_scores(add_design_columns(trials))
     axes = lr_axes(design[design["status"].isin(SCORED)]) if design["status"].isin(SCORED).any() else []
     methods = []
-    for i, (_, group) in enumerate(design.groupby(ENVIRONMENT + METHOD, sort=True)):
-        rng = np.random.default_rng([seed, i])  # one stream per block: results do not depend on order
+    for _, group in design.groupby(ENVIRONMENT + METHOD, sort=True):
         default = defaults.method(group["optimizer"].iloc[0], group["regularizer"].iloc[0])
-        methods.append(_method_cells(group, swept, default, n_boot, rng))
+        methods.append(_method_cells(group, swept, default))
+    for i, env in enumerate(sorted({mc.env for mc in methods})):
+        rng = np.random.default_rng([seed, i])  # one stream per environment: results do not depend on order
+        _resample_environment([mc for mc in methods if mc.env == env], n_boot, rng)
     return StudyCells(methods, design, swept, axes, n_boot, n_imputed, seed_noise(methods))
 
 

@@ -258,8 +258,9 @@ def test_leave_one_seed_out(tmp_path):
 def test_leave_one_seed_out_covers_the_claim_lines(claim_report):
     summary = pd.read_csv(claim_report[1] / "summary.csv").set_index("method")
     assert summary.loc["acgd+none", "loso_stable"]  # gaps of 0.05 and more: no single seed decides anything
-    # acgd+gp is 0.02 worse than Adam tuned; without seed 1 the two seeds left can tie in a replicate
-    assert "seed 1 out: vs adam+gp tuned worse -> no_different" in summary.loc["acgd+gp", "loso_changes"]
+    # acgd+gp is 0.02 worse than Adam tuned, and every seed moves both by the same 0.01 s: paired by seed,
+    # the offsets cancel, so no seed left out can make the difference tie
+    assert summary.loc["acgd+gp", "loso_stable"], summary.loc["acgd+gp", "loso_changes"]
 
 
 def test_where_the_hours_went(claim_report):
