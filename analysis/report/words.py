@@ -183,8 +183,8 @@ def headline(summary: pd.DataFrame, n_envs: int, seeds: str, grid_text: str) -> 
                      "the line); for the others the interval crosses the line or rests on one seed.")
     thin = summary.loc[summary["n_scored"] > 0, "seeds_min"]
     if len(thin) and thin.min() < RECOMMENDED_SEEDS and not answered.empty:
-        lines.append(f"(With {int(thin.min())} seed(s) per grid point the intervals are too narrow to trust: read "
-                     "'interval agrees' as 'the seeds we have agree'. See *Where the evidence is thin*.)")
+        lines.append(f"(With {int(thin.min())} seed(s) per grid point the intervals are wide and rest on few seeds: "
+                     "read 'interval agrees' as 'the seeds we have agree'. See *Where the evidence is thin*.)")
     with_default = summary.dropna(subset=["default_score"])
     if len(with_default) and n_envs == 1:
         r = with_default.sort_values("rank_default").iloc[0]
@@ -277,8 +277,9 @@ def thin_evidence(summary: pd.DataFrame, trials: pd.DataFrame, n_envs: int, lr_l
                      "can decide every comparison above.")
     elif seeds < RECOMMENDED_SEEDS:
         notes.append(f"- Only {seeds} seeds per grid point (at least {RECOMMENDED_SEEDS} are recommended: Henderson et "
-                     f"al. 2018, Colas et al. 2018). A bootstrap over {seeds} values can only span them, so the "
-                     "intervals are too narrow to trust.")
+                     f"al. 2018, Colas et al. 2018). The intervals of means are Student's t-intervals there, exact "
+                     "only for normal scores; a statistic that re-selects the best cell has a percentile interval "
+                     f"that can only span the {seeds} values, so it is too narrow to trust.")
     if n_envs < 2:
         notes.append("- One environment: nothing here shows how any method behaves on another dataset, "
                      "architecture or loss.")
@@ -406,6 +407,35 @@ def lr_grid(trials: pd.DataFrame, axes: list[str]) -> tuple[int, float]:
         return 0, 0.0
     levels = np.sort(trials[axes[0]].dropna().unique())
     return len(levels), float(np.log10(levels.max() / levels.min())) if len(levels) else 0.0
+
+
+# ---- how the intervals are made, and how often they cover the truth
+
+def intervals_line(coverage: dict[int, dict[tuple[str, str], float]]) -> str:
+    """What the intervals are, with their coverage measured at the study's seed counts (the simulation of
+    :mod:`analysis.stats.coverage`): printed beside them, as no interval reaches 93% for skewed scores."""
+    text = ("Intervals are 95% and paired by seed (seed s starts every method from the same weights): bootstrap-t "
+            "for a mean or a difference of means (Student's t below 4 seeds, Welch's t between cells that do not "
+            "hold the same seeds), percentile for a statistic that re-selects the best cell.")
+    parts = []
+    for n, table in sorted(coverage.items()):
+        if not table:
+            continue
+        pct = lambda key, table=table: f"{100 * table[key]:.0f}%"  # noqa: E731
+        parts.append(f"with {n} seeds, a cell mean {pct(('cell_mean', 'normal'))} (normal scores) and "
+                     f"{pct(('cell_mean', 'lognormal'))} (lognormal), a paired difference "
+                     f"{pct(('paired_difference', 'normal'))} and {pct(('paired_difference', 'lognormal'))}")
+    if parts:
+        low = min(v for table in coverage.values() for v in table.values())
+        text += (" Their coverage, measured by simulating this procedure (`python -m analysis.stats.coverage`): "
+                 + "; ".join(parts) + ".")
+        if low < COVERAGE_TARGET:
+            text += (f" Below {100 * COVERAGE_TARGET:.0f}%, read an interval as narrower than it says: scores as "
+                     "skewed as a lognormal's are not covered at the nominal rate with this many seeds.")
+    return text
+
+
+COVERAGE_TARGET = 0.93
 
 
 # ---- the claim in the paper's sense (numbers from claim.csv)

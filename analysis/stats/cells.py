@@ -11,6 +11,7 @@ grouping, the treatment of failures and the resampling are decided once, here:
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,26 @@ from analysis.ingest.grid import (
     lr_axes,
     swept_columns,
 )
-from analysis.stats.estimators import N_BOOT, Replicates, paired_resample, percentile_interval
+from analysis.stats import inference
+from analysis.stats.estimators import N_BOOT, Replicates, paired_resample
+
+NAN = math.nan
+
+
+@dataclass(frozen=True)
+class SeedSample:
+    """One value per seed (a cell's goodness, or the per-seed mean of cells holding the same seeds) and
+    its paired bootstrap draws: samples of one ``group`` drew the same seeds in every replicate."""
+    values: np.ndarray  # (n,) in seed order
+    reps: np.ndarray  # (B, n)
+    group: int | None
+    seeds: np.ndarray
+
+    def minus(self, other: SeedSample) -> SeedSample | None:
+        """The per-seed difference ``self - other``, or None when the two do not hold the same seeds."""
+        if self.group is None or self.group != other.group:
+            return None
+        return SeedSample(self.values - other.values, self.reps - other.reps, self.group, self.seeds)
 
 
 @dataclass
@@ -65,6 +85,19 @@ class MethodCells:
     def rep_means(self) -> np.ndarray:
         """(B, C) bootstrap replicates of the cell means (goodness)."""
         return self.reps.stratum_means()
+
+    def sample(self, which) -> SeedSample | None:
+        """The cells ``which`` (indices) as one sample: their per-seed mean, when they hold the same seeds
+        (None otherwise, or without scores)."""
+        which = np.atleast_1d(np.asarray(which, dtype=int))
+        if self.reps is None or not len(which):
+            return None
+        groups = {int(self.reps.groups[i]) for i in which} if self.reps.groups is not None else {None}
+        if len(groups) != 1:
+            return None
+        values = np.mean([self.values[i] for i in which], axis=0)
+        reps = np.mean([self.reps.stratum(i) for i in which], axis=0)
+        return SeedSample(values, reps, groups.pop(), self.seeds[which[0]])
 
     @property
     def min_seeds(self) -> int:
@@ -150,7 +183,9 @@ def _resample_environment(blocks: list[MethodCells], n_boot: int, rng: np.random
     for mc in blocks:
         mc.reps = reps.select(range(start, start + len(mc.values)))
         start += len(mc.values)
-        lo, hi = percentile_interval(mc.rep_means())
+        ends = [inference.interval(mc.values[i], mc.reps.stratum(i)) if len(mc.values[i]) >= 2 else (NAN, NAN)
+                for i in range(len(mc.values))]
+        lo, hi = (np.array([float(e[k]) for e in ends]) for k in (0, 1))
         # back to the metric's units: for "min" the sign flip swaps the interval's ends
         mc.cells["score_lo"], mc.cells["score_hi"] = (lo, hi) if mc.mode == "max" else (-hi, -lo)
 

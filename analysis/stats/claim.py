@@ -25,7 +25,8 @@ import pandas as pd
 
 from analysis.ingest.defaults import Defaults
 from analysis.ingest.grid import ENVIRONMENT, from_good
-from analysis.stats.cells import MethodCells, StudyCells
+from analysis.stats import inference
+from analysis.stats.cells import MethodCells, SeedSample, StudyCells
 from analysis.stats.estimators import percentile_interval
 
 NAN = math.nan
@@ -42,8 +43,34 @@ def _default_reps(mc: MethodCells) -> tuple[float, np.ndarray | None, bool]:
     return float(mc.good[default].mean()), mc.rep_means()[:, default].mean(axis=1), ok
 
 
+def _default_sample(mc: MethodCells) -> SeedSample | None:
+    if mc.cells.empty or not mc.cells["at_default"].any():
+        return None
+    return mc.sample(np.flatnonzero(mc.cells["at_default"].to_numpy(bool)))
+
+
+def _units(stats: dict[str, float], mode: str) -> dict[str, float]:
+    """Goodness differences back to the metric's units (the interval's ends swap when lower is better)."""
+    if mode == "max":
+        return stats
+    return {**stats, "point": -stats["point"], "lo": -stats["hi"], "hi": -stats["lo"]}
+
+
+def _mean_difference(a: SeedSample | None, b: SeedSample | None, mode: str) -> dict[str, float]:
+    """score(a) - score(b): paired bootstrap-t over the seeds both hold, Welch's t when they differ."""
+    if a is None or b is None:
+        return {"point": NAN, "lo": NAN, "hi": NAN, "p": NAN, "tost_p": NAN}
+    paired = a.minus(b)
+    if paired is not None:
+        stats = inference.describe(paired.values, paired.reps)
+    else:
+        stats = inference.welch(a.values, b.values)
+    return _units(stats, mode)
+
+
 def _difference(g_a: float, reps_a, ok_a: bool, g_b: float, reps_b, ok_b: bool, mode: str):
-    """score(a) - score(b) in the metric's units, with its percentile interval."""
+    """score(a) - score(b) in the metric's units, with the percentile interval of its replicates (a
+    difference to a re-selected best cell, which has no standard error to studentize with)."""
     point = from_good(g_a, mode) - from_good(g_b, mode)
     if not (ok_a and ok_b) or reps_a is None or reps_b is None or math.isnan(point):
         return point, NAN, NAN
@@ -74,10 +101,12 @@ def compare(mc: MethodCells, base: MethodCells, defaults: Defaults, swept: list[
                            "baseline_best_score": from_good(best_a, mode),
                            "baseline_best_cell": base.cells.iloc[int(np.argmax(base.good))]["cell"]
                            if not base.cells.empty else None}
-    for name, (point, lo, hi) in (
-            ("vs_adam_default", _difference(g, reps, ok, g_a, reps_a, ok_a, mode)),
-            ("vs_adam_tuned", _difference(g, reps, ok, best_a, best_reps, base.min_seeds >= 2, mode))):
-        row.update({name: point, f"{name}_lo": lo, f"{name}_hi": hi})
+    d = _mean_difference(_default_sample(mc), _default_sample(base), mode)
+    # the point from the same per-seed values as its interval (equal to the difference of the two means)
+    point = d["point"] if not math.isnan(d["point"]) else from_good(g, mode) - from_good(g_a, mode)
+    row.update({"vs_adam_default": point, "vs_adam_default_lo": d["lo"], "vs_adam_default_hi": d["hi"]})
+    point, lo, hi = _difference(g, reps, ok, best_a, best_reps, base.min_seeds >= 2, mode)
+    row.update({"vs_adam_tuned": point, "vs_adam_tuned_lo": lo, "vs_adam_tuned_hi": hi})
     mine, theirs = _lr_line(mc, defaults, swept), _lr_line(base, defaults, swept)
     shared = mine.index.intersection(theirs.index)
     wins = (float(((mine[shared] > theirs[shared]) + 0.5 * (mine[shared] == theirs[shared])).sum())

@@ -26,7 +26,8 @@ import pandas as pd
 
 from analysis.ingest.grid import ENVIRONMENT, TOLERANCE, from_good
 from analysis.stats import estimators as em
-from analysis.stats.cells import MethodCells, StudyCells
+from analysis.stats import inference
+from analysis.stats.cells import MethodCells, SeedSample, StudyCells
 from analysis.stats.compute import basis
 from analysis.stats.estimators import percentile_interval, region_2d, width_1d, wilson_interval
 
@@ -41,6 +42,17 @@ def _interval(reps: np.ndarray, mode: str, ok: bool, units: bool = True) -> tupl
     if units and mode != "max":
         lo, hi = -hi, -lo
     return float(lo), float(hi)
+
+
+def _mean_interval(sample: SeedSample | None, reps: np.ndarray, mode: str, ok: bool) -> tuple[float, float]:
+    """Interval of a mean score over seeds, in score units: bootstrap-t (or Student's t) from the seeds;
+    the percentile interval of ``reps`` only when its cells do not hold the same seeds."""
+    if not ok:
+        return NAN, NAN
+    if sample is None:
+        return _interval(reps, mode, ok)
+    lo, hi = inference.interval(sample.values, sample.reps)
+    return (float(lo), float(hi)) if mode == "max" else (-float(hi), -float(lo))
 
 
 def _averaging(keys: pd.Series, levels: np.ndarray) -> np.ndarray:
@@ -171,6 +183,7 @@ def _default_vs_tuned(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
         return row
     d_good, d_reps = float(good[default].mean()), reps[:, default].mean(axis=1)
     d_ok = int(mc.cells.loc[default, "n_seeds"].min()) >= 2
+    d_sample = mc.sample(np.flatnonzero(default))
     gap, gap_reps = good[b] - d_good, best_reps - d_reps
     scale, scale_basis = gap_scale(good[b], noise)
     scale_reps = np.maximum(np.abs(best_reps), 0.0 if math.isnan(noise) else noise)
@@ -178,7 +191,7 @@ def _default_vs_tuned(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
         rel_reps = np.where(scale_reps > 0, gap_reps / scale_reps, np.nan)
     row.update({
         "default_score": from_good(d_good, mc.mode),
-        **dict(zip(("default_score_lo", "default_score_hi"), _interval(d_reps, mc.mode, d_ok))),
+        **dict(zip(("default_score_lo", "default_score_hi"), _mean_interval(d_sample, d_reps, mc.mode, d_ok))),
         "default_seeds": int(mc.cells.loc[default, "n_seeds"].sum()),
         "one_shot_gap": float(gap),
         **dict(zip(("one_shot_gap_lo", "one_shot_gap_hi"), _interval(gap_reps, "max", ci_ok))),
