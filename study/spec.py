@@ -23,6 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from analysis.manifest import AnalysisPlan
 from study.errors import UserError
 from trainables.config import FIELDS, TrialConfig, reads
 
@@ -87,6 +88,9 @@ class StudySpec(BaseModel):
     max_failures: int = Field(2, ge=0, description="retries of a failed trial, from its last checkpoint")
     search: Search = Search()
     tracking: Tracking = Tracking()
+    analysis: AnalysisPlan = Field(default_factory=AnalysisPlan,
+                                   description="the statistics fixed before the study runs: equivalence "
+                                               "margin and primary comparison (docs/protocol.md)")
 
     @field_validator("grid")
     @classmethod

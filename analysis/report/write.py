@@ -18,10 +18,11 @@ from analysis.atomic import write_atomic, write_text
 from analysis.ingest import collect, tidy
 from analysis.ingest.defaults import Defaults
 from analysis.ingest.grid import ENVIRONMENT
+from analysis.manifest import AnalysisPlan
 from analysis.report import plots, samples, tables
+from analysis.report.claim_words import claim_lines
 from analysis.report.words import (
     basis_line,
-    claim_lines,
     convergence_lines,
     hours_lines,
     intervals_line,
@@ -113,6 +114,7 @@ class ReportInputs:
     stab: pd.DataFrame = field(default_factory=pd.DataFrame)
     hours: dict[str, float] = field(default_factory=dict)
     coverage: dict[int, dict] = field(default_factory=dict)  # seeds -> measured coverage of the intervals
+    plan: AnalysisPlan = field(default_factory=AnalysisPlan)
 
     @property
     def n_envs(self) -> int:
@@ -128,7 +130,7 @@ def _verdict_section(r: ReportInputs) -> list[str]:
     design = r.study.trials
     return [
         "## Verdict", "",
-        *(claim_lines(r.claim, r.summary, r.n_envs, r.competitive_said) if not r.summary.empty else []),
+        *(claim_lines(r.claim, r.summary, r.n_envs, r.competitive_said, plan=r.plan) if not r.summary.empty else []),
         *basis_line(r.summary),
         "### Default versus its own tuned score", "",
         "Question: does a method reach its own tuned score at its published default, without tuning? "
@@ -249,10 +251,12 @@ def write_report(experiment: Path, out: Path | None = None, *, n_boot: int = N_B
     trials = tidy.trials_table(table, config_columns)
     defaults = Defaults.from_manifest(exp.manifest)
     study = cells_mod.build(trials, config_columns, defaults, n_boot=n_boot, seed=seed)
-    claim = claim_table(study, defaults)
+    plan = exp.manifest.analysis
+    claim = claim_table(study, defaults, plan)
     conv = convergence.convergence_table(study, table)
     summary_df = convergence.add_to_summary(add_to_summary(summarize(study), claim), conv)
-    stab = stability.leave_one_seed_out(trials, config_columns, defaults, summary_df, claim, n_boot=n_boot, seed=seed)
+    stab = stability.leave_one_seed_out(trials, config_columns, defaults, summary_df, claim, n_boot=n_boot, seed=seed,
+                                        plan=plan)
     if not summary_df.empty and not stab.empty:
         summary_df = summary_df.merge(stab, on=stability.KEY, how="left")
     cells_df = cells_mod.cells_table(study)
@@ -280,7 +284,7 @@ def write_report(experiment: Path, out: Path | None = None, *, n_boot: int = N_B
                           competitive_said="competitive" not in exp.manifest.assumed,
                           figure_notes=(samples.missing_line(chosen),),
                           conv=conv, stab=stab, hours=compute.hours(table),
-                          coverage={n: coverage.table(n) for n in seed_counts(study)})
+                          coverage={n: coverage.table(n) for n in seed_counts(study)}, plan=plan)
     write_text(out / "report.md", render(inputs))
     return out
 

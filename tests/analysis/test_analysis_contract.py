@@ -117,8 +117,13 @@ def test_claim_against_adam_at_its_default_and_tuned(claim_report):
     line = verdict[first:].splitlines()[0]
     assert "**better**" in line and "**worse**" in line and "at 1 of 3 learning rates" in line
     assert "its own one-shot gap" in line
-    assert ("beats Adam at Adam's default in 2 of 2 same-regularizer pairing(s), and is at least as good as Adam "
-            "tuned (better, or no different) in 0 of 2." in verdict)
+    assert "**better** (Holm-adjusted p < 0.001) [primary]" in line and "[secondary]" in line
+    assert "(lr=0.001, in-sample: selected and scored on the same seeds)" in line
+    assert ("**Primary (vs adam default, Holm over 2): better in 2, worse in 0, equivalent in 0, inconclusive in 0 "
+            "of 2.**" in verdict)  # bcgd has no published default: no comparison at it, not in the family
+    assert ("Secondary, vs adam tuned (same regularizer, in-sample: Adam's cell selected and scored on the same "
+            "seeds): better in 0, worse in 2, equivalent in 0, inconclusive in 0 of 2." in verdict)
+    assert "no different" not in (out / "report.md").read_text()
 
 
 def test_budgeted_study_is_compared_at_equal_compute(claim_report):
