@@ -118,6 +118,33 @@ def plan_line(plan: AnalysisPlan, family: int) -> str:
             "not shown.")
 
 
+def headline_lines(aggregate: pd.DataFrame, plan: AnalysisPlan) -> list[str]:
+    """Across environments, for the primary comparison: probability of improvement and IQM (rliable)."""
+    if aggregate.empty or "p_improvement" not in aggregate:
+        return []
+    rows = aggregate.dropna(subset=["p_improvement"])
+    if rows.empty:
+        return []
+    which = "default" if plan.primary.against == "adam_default" else "tuned"
+    iqm = aggregate.set_index("method")
+    lines = ["**Headline across environments** (the primary comparison; rliable, Agarwal et al. 2021):", ""]
+    for _, r in rows.sort_values("method").iterrows():
+        text = (f"- **{r['method']}** at its default scores better than **{r['p_improvement_baseline']}** "
+                f"{'at its default' if which == 'default' else 'tuned'} with probability "
+                f"{with_ci(r['p_improvement'], r['p_improvement_lo'], r['p_improvement_hi'])} (0.5: no tendency; "
+                f"Mann–Whitney U / nm over runs, mean over {int(r['p_improvement_envs'])} environment(s))")
+        parts = []
+        for method, role in ((r["method"], "default"), (r["p_improvement_baseline"], which)):
+            if method in iqm.index and not pd.isna(iqm.loc[method, f"iqm_{role}"]):
+                q = iqm.loc[method]
+                parts.append(f"{method} {'at its default' if role == 'default' else 'tuned (in-sample)'} "
+                             f"{with_ci(q[f'iqm_{role}'], q[f'iqm_{role}_lo'], q[f'iqm_{role}_hi'])}")
+        if parts:
+            text += "; IQM of the normalised score: " + ", ".join(parts)
+        lines.append(text + ".")
+    return lines + [""]
+
+
 def claim_lines(claim: pd.DataFrame, summary: pd.DataFrame, n_envs: int, said: bool, *,
                 plan: AnalysisPlan | None = None, headline: list[str] = ()) -> list[str]:
     """The verdict's opening: the plan, the headline across environments, one line per competitive

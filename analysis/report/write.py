@@ -20,7 +20,7 @@ from analysis.ingest.defaults import Defaults
 from analysis.ingest.grid import ENVIRONMENT
 from analysis.manifest import AnalysisPlan
 from analysis.report import plots, samples, tables
-from analysis.report.claim_words import claim_lines
+from analysis.report.claim_words import claim_lines, headline_lines
 from analysis.report.words import (
     basis_line,
     convergence_lines,
@@ -33,7 +33,7 @@ from analysis.report.words import (
     verdict_lines,
 )
 from analysis.stats import cells as cells_mod
-from analysis.stats import compute, convergence, coverage, stability
+from analysis.stats import compute, convergence, coverage, improvement, stability
 from analysis.stats.cells import StudyCells
 from analysis.stats.claim import add_to_summary, claim_table
 from analysis.stats.estimators import ESTIMATOR, N_BOOT
@@ -130,7 +130,8 @@ def _verdict_section(r: ReportInputs) -> list[str]:
     design = r.study.trials
     return [
         "## Verdict", "",
-        *(claim_lines(r.claim, r.summary, r.n_envs, r.competitive_said, plan=r.plan) if not r.summary.empty else []),
+        *(claim_lines(r.claim, r.summary, r.n_envs, r.competitive_said, plan=r.plan,
+                      headline=headline_lines(r.aggregate, r.plan)) if not r.summary.empty else []),
         *basis_line(r.summary),
         "### Default versus its own tuned score", "",
         "Question: does a method reach its own tuned score at its published default, without tuning? "
@@ -261,7 +262,8 @@ def write_report(experiment: Path, out: Path | None = None, *, n_boot: int = N_B
         summary_df = summary_df.merge(stab, on=stability.KEY, how="left")
     cells_df = cells_mod.cells_table(study)
     curves = expected_best_table(study)
-    aggregate = aggregate_table(study, seed=seed)
+    aggregate = improvement.add_to_aggregate(aggregate_table(study, seed=seed),
+                                             improvement.probability_of_improvement(study, claim))
     importance = importance_table(study, seed=seed)
 
     _csv(trials, out / "trials.csv")

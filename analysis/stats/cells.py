@@ -64,6 +64,8 @@ class MethodCells:
     seeds: list[np.ndarray] = field(default_factory=list)  # the seed of each value, same order
     keys: list[np.ndarray] = field(default_factory=list)  # the trial key of each value, same order
     reps: Replicates | None = None
+    # fresh seeds (``ganstudy confirm``): "default" and "tuned" (the cell selected on the grid's seeds)
+    confirmed: dict[str, SeedSample] = field(default_factory=dict)
 
     @property
     def default_lr(self) -> float | None:

@@ -79,3 +79,25 @@ def test_the_report_says_all_four_words_and_never_no_different(equal_methods):
     assert "**equivalent** (Holm-adjusted p" in text and "**inconclusive** (Holm-adjusted p" in text
     assert "no different" not in text.lower()
     assert "±0.1% of Adam's score" in (equal_methods["narrow"] / "report.md").read_text()
+
+
+def test_headline_probability_of_improvement_and_iqm(equal_methods):
+    from scipy import stats
+
+    agg = pd.read_csv(equal_methods["wide"] / "aggregate.csv").set_index("method")
+    row = agg.loc["acgd+none"]
+    trials = pd.read_csv(equal_methods["wide"] / "trials.csv")
+    at = trials[trials["at_default"]]
+    expected = np.mean([stats.mannwhitneyu(-env.loc[env["optimizer"] == "acgd", "final_score"],
+                                           -env.loc[env["optimizer"] == "adam", "final_score"]).statistic / 25
+                        for _, env in at.groupby("arch")])  # lower is better: goodness is -score
+    assert row["p_improvement"] == pytest.approx(expected)
+    assert row["p_improvement_lo"] <= row["p_improvement"] <= row["p_improvement_hi"]
+    assert row["p_improvement_baseline"] == "adam+none" and row["p_improvement_envs"] == 2
+    assert row["p_improvement_against"] == "vs_adam_default"
+    assert pd.isna(agg.loc["adam+none", "p_improvement"])  # the baseline has no headline of its own
+    text = (equal_methods["wide"] / "report.md").read_text()
+    headline = text[text.index("**Headline across environments**"):].split("\n\n")[1]
+    assert headline.startswith("- **acgd+none** at its default scores better than **adam+none** at its default "
+                               f"with probability {row['p_improvement']:.3g} [")
+    assert "IQM of the normalised score: acgd+none at its default" in headline
