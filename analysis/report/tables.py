@@ -154,6 +154,7 @@ def stability_view(stab: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "environment": environment_label(stab), "method": stab["method"],
         "verdict": [verdicts.get(tuple(r[KEY]), "—") for _, r in stab.iterrows()],
-        "stable without any one seed": stab["loso_stable"].map(lambda v: "—" if v is None else ("yes" if v else "no")),
+        "unchanged without any one seed": stab["loso_stable"].map(
+            lambda v: "—" if v is None else ("yes" if v else "no")),
         "what changes": stab["loso_changes"].replace("", "—"),
     })

@@ -437,7 +437,7 @@ def intervals_line(coverage: dict[int, dict[tuple[str, str], float]]) -> str:
 COVERAGE_TARGET = 0.93
 
 
-# ---- checks on the evidence: have the curves flattened, does one seed decide, where the hours went
+# ---- checks on the evidence: have the curves flattened, how much one seed sways, where the hours went
 
 def convergence_lines(conv: pd.DataFrame) -> list[str]:
     if conv.empty or "flattened" not in conv:
@@ -455,12 +455,13 @@ def stability_lines(stab: pd.DataFrame) -> list[str]:
     if stab.empty:
         return []
     if stab["loso_stable"].isna().all():
-        return ["- Leave one seed out: not measurable, the study has one seed."]
+        return ["- Single-seed influence: not measurable, the study has one seed."]
     unstable = stab[stab["loso_stable"] == False]  # noqa: E712
     if unstable.empty:
-        return ["- Leave one seed out: no single seed changes any verdict or claim line."]
-    return [f"- Leave one seed out: leaving out a single seed changes the verdict or a claim line of "
-            f"{', '.join(sorted(set(unstable['method'])))} (table *Leave one seed out*)."]
+        return ["- Single-seed influence: leaving out any one seed changes no verdict and no claim line."]
+    return [f"- Single-seed influence: leaving out a single seed changes the verdict or a claim line of "
+            f"{', '.join(sorted(set(unstable['method'])))} (table *Single-seed influence*). That is one of these "
+            "seeds' weight, not what a new seed would do."]
 
 
 def hours_lines(h: dict[str, float]) -> list[str]:

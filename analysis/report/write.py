@@ -115,6 +115,7 @@ class ReportInputs:
     hours: dict[str, float] = field(default_factory=dict)
     coverage: dict[int, dict] = field(default_factory=dict)  # seeds -> measured coverage of the intervals
     plan: AnalysisPlan = field(default_factory=AnalysisPlan)
+    confirmed: bool = False  # some selected cell was scored on fresh seeds (ganstudy confirm)
 
     @property
     def n_envs(self) -> int:
@@ -138,9 +139,13 @@ def _verdict_section(r: ReportInputs) -> list[str]:
         "\"Near\" means within 10% of the best grid cell (mean over seeds), measured against max(|tuned score|, "
         "seed noise).", "", intervals_line(r.coverage), "",
         *verdict_lines(r.summary, r.aggregate, design, n_envs=r.n_envs, lr_levels=lr_levels, lr_decades=lr_decades),
-        *(["### Leave one seed out", "",
+        *(["### Single-seed influence (leave one seed out)", "",
             "Each verdict above and each claim line recomputed on the same trials without one seed (every seed in "
-            "turn, no new training): does any single seed decide it?", "",
+            "turn, no new training): how much does one of the study's seeds sway it? A change mixes that seed's "
+            "influence with the power lost without it. This does not say whether a *new* seed would change a "
+            "result: fresh seeds answer that (`ganstudy confirm`"
+            + (", which this study ran for its selected cells)." if r.confirmed else ", not run for this study)."),
+            "",
             tables.markdown(tables.stability_view(r.stab, r.summary)), ""] if not r.stab.empty else []),
         "### Where the evidence is thin", "",
         *thin_evidence(r.summary, design, r.n_envs, lr_levels, lr_decades, r.study.n_imputed),

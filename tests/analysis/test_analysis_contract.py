@@ -256,7 +256,8 @@ def test_leave_one_seed_out(tmp_path):
     assert not summary.loc["lucky+none", "loso_stable"]
     assert "seed 2 out: verdict" in summary.loc["lucky+none", "loso_changes"]
     text = (out / "report.md").read_text()
-    assert "### Leave one seed out" in text
+    assert "### Single-seed influence (leave one seed out)" in text
+    assert "does not say whether a *new* seed would change a result" in text
     assert "changes the verdict or a claim line of lucky+none" in text
 
 
