@@ -17,6 +17,7 @@ import pandas as pd
 from analysis.ingest.grid import ENVIRONMENT
 from analysis.manifest import AnalysisPlan
 from analysis.report.tables import fmt, with_ci
+from analysis.stats.claim import POWER
 from analysis.stats.decisions import ALPHA, WORDS
 
 CLAIM = ("Schäfer, Zheng & Anandkumar (arXiv:1910.05852) say ACGD trains GANs well \"without any hyperparameter "
@@ -145,6 +146,29 @@ def headline_lines(aggregate: pd.DataFrame, plan: AnalysisPlan) -> list[str]:
     return lines + [""]
 
 
+def power_lines(family: pd.DataFrame, n_envs: int) -> list[str]:
+    """The smallest difference the primary comparison's seeds detect, per environment."""
+    rows = family.dropna(subset=["primary_detectable"])
+    if rows.empty:
+        return []
+    alpha, size = rows["primary_alpha"].iloc[0], int(rows["family_size"].iloc[0])
+    parts = []
+    for _, r in rows.iterrows():
+        which = r["primary"]
+        env = f" on {' / '.join(str(r[c]) for c in ENVIRONMENT)}" if n_envs > 1 else ""
+        scale = r["baseline_default_score"] if which == "vs_adam_default" else r["baseline_best_score"]
+        share = f" ({fmt(100 * r['primary_detectable'] / abs(scale), 2)}% of Adam's score)" if scale else ""
+        need = r["primary_seeds_for_margin"]
+        parts.append(f"{r['method']}{env}: {fmt(r['primary_detectable'])}{share} with {int(r[f'{which}_seeds'])} "
+                     f"seeds (a difference as large as the equivalence margin, {fmt(r[f'{which}_margin'])}, takes "
+                     + (f"{int(need)} seeds)" if not pd.isna(need) else "more than 10,000 seeds)"))
+    return [f"**Power of the primary comparison**: the smallest difference its seeds detect with "
+            f"{100 * POWER:.0f}% power (paired t-test, two-sided, at α = {100 * ALPHA:.0f}%/{size} = "
+            f"{fmt(alpha, 2)}, Holm's strictest step), from the observed spread of the per-seed differences: "
+            + "; ".join(parts) + ". A smaller true difference is likely to be missed: *inconclusive* there is not "
+            "evidence of parity.", ""]
+
+
 def claim_lines(claim: pd.DataFrame, summary: pd.DataFrame, n_envs: int, said: bool, *,
                 plan: AnalysisPlan | None = None, headline: list[str] = ()) -> list[str]:
     """The verdict's opening: the plan, the headline across environments, one line per competitive
@@ -176,4 +200,4 @@ def claim_lines(claim: pd.DataFrame, summary: pd.DataFrame, n_envs: int, said: b
             note = (f", confirmed on fresh seeds in {confirmed} of {len(rows)}" if confirmed
                     else ", in-sample: Adam's cell selected and scored on the same seeds")
         lines.append(f"Secondary, {name.replace('_', ' ')} (same regularizer{note}): {count(rows, name)}.")
-    return lines + [""]
+    return lines + ["", *power_lines(family, n_envs)]

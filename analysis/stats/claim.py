@@ -41,11 +41,12 @@ from analysis.ingest.grid import ENVIRONMENT, from_good
 from analysis.manifest import AnalysisPlan
 from analysis.stats import inference
 from analysis.stats.cells import MethodCells, SeedSample, StudyCells
-from analysis.stats.decisions import claim_word
+from analysis.stats.decisions import ALPHA, claim_word
 
 NAN = math.nan
 BASELINE = "adam"
 PAPER = ("acgd+none", "adam+gp")  # the pairing of arXiv:1910.05852's experiments
+POWER = 0.80  # the power target of the primary comparison's detectable difference
 
 
 def _default_reps(mc: MethodCells) -> tuple[float, np.ndarray | None, bool]:
@@ -74,25 +75,32 @@ EMPTY = {"point": NAN, "lo": NAN, "hi": NAN, "p": NAN, "tost_p": NAN}
 
 
 def _mean_difference(a: SeedSample | None, b: SeedSample | None, mode: str, margin: float) -> dict[str, float]:
-    """score(a) - score(b): paired bootstrap-t over the seeds both hold, Welch's t when they differ."""
+    """score(a) - score(b): paired bootstrap-t over the seeds both hold, Welch's t when they differ;
+    with the spread of the per-seed differences (``sd``, paired only) and the seeds (``seeds``)."""
     if a is None or b is None:
         return dict(EMPTY)
     paired = a.minus(b)
     if paired is not None:
         stats = inference.describe(paired.values, paired.reps, margin=margin)
+        n = len(paired.values)
+        stats.update(sd=float(np.std(paired.values, ddof=1)) if n >= 2 else NAN, seeds=n)
     else:
         stats = inference.welch(a.values, b.values, margin=margin)
+        stats.update(sd=NAN, seeds=min(len(a.values), len(b.values)))
     return _units(stats, mode)
 
 
 def _selected_difference(g_a: float, reps_a, ok_a: bool, g_b: float, reps_b, ok_b: bool, mode: str,
-                         margin: float) -> dict[str, float]:
+                         margin: float, paired: SeedSample | None) -> dict[str, float]:
     """score(a) - score(b) in the metric's units, with the percentile interval of its replicates (a
-    difference to a re-selected best cell, which has no standard error to studentize with)."""
+    difference to a re-selected best cell, which has no standard error to studentize with). ``paired``:
+    the per-seed difference to the cell selected once, for the spread a power calculation needs."""
     point = g_a - g_b
+    spread = {"sd": float(np.std(paired.values, ddof=1)) if paired is not None and len(paired.values) >= 2 else NAN,
+              "seeds": len(paired.values) if paired is not None else 0}
     if not (ok_a and ok_b) or reps_a is None or reps_b is None or math.isnan(point):
-        return _units({**EMPTY, "point": point}, mode)
-    return _units(inference.describe_replicates(point, reps_a - reps_b, margin=margin), mode)
+        return _units({**EMPTY, "point": point, **spread}, mode)
+    return _units({**inference.describe_replicates(point, reps_a - reps_b, margin=margin), **spread}, mode)
 
 
 def _margin(plan: AnalysisPlan, baseline_good: float, noise: float) -> float:
@@ -103,7 +111,8 @@ def _margin(plan: AnalysisPlan, baseline_good: float, noise: float) -> float:
 
 def _add(row: dict[str, Any], name: str, stats: dict[str, float], margin: float) -> None:
     row.update({name: stats["point"], f"{name}_lo": stats["lo"], f"{name}_hi": stats["hi"], f"{name}_p": stats["p"],
-                f"{name}_margin": margin, f"{name}_tost_p": stats["tost_p"]})
+                f"{name}_margin": margin, f"{name}_tost_p": stats["tost_p"], f"{name}_seeds": stats.get("seeds", 0),
+                f"{name}_sd": stats.get("sd", NAN)})
 
 
 def _lr_line(mc: MethodCells, defaults: Defaults, swept: list[str]) -> pd.Series:
@@ -137,8 +146,11 @@ def compare(mc: MethodCells, base: MethodCells, defaults: Defaults, swept: list[
         d["point"] = from_good(g, mode) - from_good(g_a, mode)
     _add(row, "vs_adam_default", d, margin)
     margin = _margin(plan, best_a, noise)
+    selected = base.sample(int(np.argmax(base.good))) if not base.cells.empty else None
+    own = _default_sample(mc)
+    paired = own.minus(selected) if own is not None and selected is not None else None
     _add(row, "vs_adam_tuned", _selected_difference(g, reps, ok, best_a, best_reps, base.min_seeds >= 2, mode,
-                                                    margin), margin)
+                                                    margin, paired), margin)
     row["vs_adam_tuned_source"] = "in_sample"
     mine, theirs = _lr_line(mc, defaults, swept), _lr_line(base, defaults, swept)
     shared = mine.index.intersection(theirs.index)
@@ -171,6 +183,23 @@ def decide(claim: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
     for name in COMPARISONS:
         claim[f"{name}_word"] = claim.apply(lambda r, name=name: claim_word(r, name), axis=1)
     claim["family_size"] = int(family.sum())
+    return power(claim)
+
+
+def power(claim: pd.DataFrame, target: float = POWER) -> pd.DataFrame:
+    """For each primary comparison: the smallest difference its seeds detect with 80% power, from the
+    observed spread of its per-seed differences (paired t-test, two-sided, at Holm's strictest level
+    alpha / family size: what the smallest p-value of the family must beat), and the seeds that would
+    detect a difference of one equivalence margin."""
+    claim = claim.assign(primary_alpha=NAN, primary_detectable=NAN, primary_seeds_for_margin=NAN)
+    family = int(claim["family_size"].iloc[0]) if len(claim) else 0
+    for i, r in claim[claim["primary"] != ""].iterrows():
+        which = r["primary"]
+        alpha = ALPHA / max(family, 1)
+        sd, n = r[f"{which}_sd"], int(r[f"{which}_seeds"])
+        claim.loc[i, ["primary_alpha", "primary_detectable", "primary_seeds_for_margin"]] = (
+            alpha, inference.detectable(sd, n, alpha, target),
+            inference.seeds_needed(r[f"{which}_margin"], sd, alpha, target))
     return claim
 
 

@@ -101,3 +101,20 @@ def test_headline_probability_of_improvement_and_iqm(equal_methods):
     assert headline.startswith("- **acgd+none** at its default scores better than **adam+none** at its default "
                                f"with probability {row['p_improvement']:.3g} [")
     assert "IQM of the normalised score: acgd+none at its default" in headline
+
+
+def test_power_of_the_primary_comparison_from_the_observed_seed_noise(equal_methods):
+    from analysis.stats import inference
+
+    claim = pd.read_csv(equal_methods["wide"] / "claim.csv").set_index("arch")
+    trials = pd.read_csv(equal_methods["wide"] / "trials.csv")
+    at = trials[trials["at_default"]].pivot_table(index=["arch", "seed"], columns="optimizer", values="final_score")
+    for arch, r in claim.iterrows():
+        sd = float((at.loc[arch, "acgd"] - at.loc[arch, "adam"]).std(ddof=1))  # per-seed paired differences
+        assert r["vs_adam_default_sd"] == pytest.approx(sd) and r["vs_adam_default_seeds"] == 5
+        assert r["primary_alpha"] == pytest.approx(0.025)  # Holm's strictest step over a family of two
+        assert r["primary_detectable"] == pytest.approx(inference.detectable(sd, 5, 0.025))
+        assert inference.power(r["primary_detectable"], sd, 5, 0.025) == pytest.approx(0.8)
+    assert claim.loc["mlp_wide", "primary_detectable"] > 20 * claim.loc["mlp", "primary_detectable"]  # noisier
+    text = (equal_methods["wide"] / "report.md").read_text()
+    assert "**Power of the primary comparison**: the smallest difference its seeds detect with 80% power" in text
