@@ -34,7 +34,7 @@ import math
 import warnings
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import integrate, optimize, stats
 
 LEVEL = 0.95
 MIN_BOOTSTRAP_T = 4  # fewer seeds: Student's t (see the module docstring)
@@ -163,23 +163,37 @@ def holm(pvalues) -> np.ndarray:
     return out
 
 
+def _power_z(effect: float, n: int, alpha: float) -> float:
+    """Power of the two-sided paired t-test with ``n`` pairs at a standardised effect (difference / sd)."""
+    df, crit = n - 1, stats.t.ppf(1 - alpha / 2, n - 1)
+    nc = abs(effect) * math.sqrt(n)
+    value = stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc)
+    if np.isfinite(value):
+        return float(value)
+    # scipy's noncentral t fails far in its tail with few degrees of freedom: integrate over the
+    # chi-square of the variance instead, P(|Z + nc| > crit sqrt(V / df))
+    def reject(v: float) -> float:
+        edge = crit * math.sqrt(v / df)
+        return (stats.norm.cdf(nc - edge) + stats.norm.cdf(-nc - edge)) * stats.chi2.pdf(v, df)
+    return float(integrate.quad(reject, 0.0, np.inf, limit=200)[0])
+
+
 def power(difference: float, sd: float, n: int, alpha: float = 0.05) -> float:
     """Power of the two-sided paired t-test (``n`` pairs, per-pair spread ``sd``) at a true ``difference``."""
     if n < 2 or not sd > 0:
         return math.nan
-    df, crit = n - 1, stats.t.ppf(1 - alpha / 2, n - 1)
-    nc = abs(difference) * math.sqrt(n) / sd
-    return float(stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc))
+    return _power_z(difference / sd, n, alpha)
 
 
 def detectable(sd: float, n: int, alpha: float = 0.05, target: float = 0.8) -> float:
     """The smallest difference the paired t-test detects with power ``target`` (NaN when unmeasurable)."""
     if n < 2 or not sd > 0 or math.isnan(sd):
         return math.nan
-    hi = sd
-    while power(hi, sd, n, alpha) < target:
+    hi = 1.0  # solved on the standardised effect, whatever the scale of the scores
+    while _power_z(hi, n, alpha) < target:
         hi *= 2
-    return float(optimize.brentq(lambda d: power(d, sd, n, alpha) - target, 0.0, hi, xtol=1e-10 * hi))
+    effect = optimize.brentq(lambda e: _power_z(e, n, alpha) - target, 0.0, hi, xtol=1e-12)
+    return float(effect * sd)
 
 
 def seeds_needed(difference: float, sd: float, alpha: float = 0.05, target: float = 0.8,
