@@ -67,6 +67,8 @@ class Experiment(_Entry):
     """One Tune experiment of the study: a list of grid trials, or one method's Optuna search."""
     name: str
     kind: Literal["grid", "optuna"]
+    # "confirmation" (``ganstudy confirm``): selected cells re-run on fresh seeds, kept out of selection
+    phase: Literal["selection", "confirmation"] = "selection"
     keys: list[str] = Field(default_factory=list)  # grid: the trials it runs
     resources: dict[str, float] = Field(default_factory=lambda: {"cpu": 1.0, "gpu": 0.0})
     max_failures: int = 0
@@ -107,6 +109,11 @@ class Manifest(_Entry):
     @property
     def competitive(self) -> set[str]:
         return {name for name, o in self.optimizers.items() if o.competitive}
+
+    @property
+    def confirmation_keys(self) -> set[str]:
+        """Trials that score selected cells on fresh seeds (``ganstudy confirm``), not part of the grid."""
+        return {key for e in self.experiments if e.phase == "confirmation" for key in e.keys}
 
     @property
     def analysis(self) -> AnalysisPlan:

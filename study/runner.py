@@ -5,6 +5,7 @@ experiments that run them), ``progress.log``, and one Tune experiment folder per
 for ``ganstudy run``, ``extend-1``, ``extend-2``, ... for ``ganstudy extend``, ``optuna-<method>``
 for a search. Each grid experiment runs an explicit list of full trial configs (``points_to_evaluate``),
 so a restored experiment never changes its search space and an extension runs only the configs the study lacks.
+``ganstudy confirm`` adds ``confirm-1``, ``confirm-2``, ...: selected and default cells on fresh seeds.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from analysis.manifest import Experiment, Extension, Manifest
+from analysis.keys import config_key
+from analysis.manifest import Experiment, Extension, Manifest, TrialEntry
 from study import manifest
 from study.errors import StudyIncomplete, UserError
 from study.ray_setup import init_ray
@@ -221,3 +223,54 @@ def extend(study: str | Path, spec: StudySpec, *, address: str | None = None,
     manifest.write(study_dir, data)
     _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
     return study_dir, len(new)
+
+
+CONFIRM = "confirm"
+
+
+def confirm(study: str | Path, *, seeds: int, address: str | None = None) -> tuple[Location, list[int], int]:
+    """Select, then confirm: score each method's default cell and the cell its grid selects on ``seeds``
+    fresh seeds, as a new Tune experiment of the study (``confirm-N``, phase ``confirmation``), so that
+    the tuned cell is chosen on some seeds and scored on others (Schmidt, Schneider & Hennig 2021;
+    compare_gan's third phase). Returns the study, the fresh seeds and the number of new trials."""
+    if seeds < 2:
+        raise UserError(f"--seeds {seeds}", "at least 2 fresh seeds (an interval needs two)")
+    study_dir = location(study)
+    data = _read(study_dir)
+    if any(e.kind == "optuna" for e in data.experiments):
+        raise UserError(str(study_dir), "confirm re-runs grid cells on fresh seeds; a search study has no cells")
+    left = unfinished(study_dir)
+    if left:
+        raise UserError(str(study_dir), f"{sum(left.values())} trial(s) are unfinished; cells are selected on "
+                                        f"finished trials: run `ganstudy resume {study_dir}` first")
+    used = [int(t.config["seed"]) for t in data.trials if t.config.get("seed") is not None]
+    fresh = list(range(max(used) + 1 if used else 0, (max(used) + 1 if used else 0) + seeds))
+    configs = {t.key: t.config for t in data.trials}
+    new: dict[str, Any] = {}
+    for cell in _selected_cells(study_dir):
+        for seed in fresh:  # the cell's config with a seed no trial of the study has used
+            config = {**configs[cell["key"]], "seed": seed}
+            new.setdefault(config_key(config), config)
+    name = f"{CONFIRM}-{sum(e.phase == 'confirmation' for e in data.experiments) + 1}"
+    first = data.experiments[0]
+    experiment = Experiment(name=name, kind="grid", phase="confirmation", keys=list(new),
+                            resources=first.resources, max_failures=first.max_failures)
+    data.trials += [TrialEntry(key=key, config=config) for key, config in new.items()]
+    data.experiments.append(experiment)
+    init_ray(address)
+    manifest.write(study_dir, data)
+    _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
+    return study_dir, fresh, len(new)
+
+
+def _selected_cells(study_dir: Location) -> list[dict]:
+    """Each method's default cell and its selected cell, chosen on the grid's finished trials."""
+    from analysis.ingest import collect, tidy
+    from analysis.ingest.defaults import Defaults
+    from analysis.stats import cells
+
+    with LocalCopy(study_dir) as local:
+        exp = collect.load(local)
+    trials = tidy.trials_table(tidy.from_experiment(exp), exp.config_columns)
+    study = cells.build(trials, exp.config_columns, Defaults.from_manifest(exp.manifest), n_boot=1)
+    return cells.to_confirm(study)

@@ -75,15 +75,24 @@ def method_sentence(r: pd.Series, env_rows: pd.DataFrame) -> str:
                      else f"default lr {fmt(r['default_lr'])}")
             numbers.append(f"{label}: "
                            f"{with_ci(r['default_score'], r.get('default_score_lo'), r.get('default_score_hi'))}")
-        numbers.append(f"tuned ({r.get('best_cell', '—')}): "
-                       f"{with_ci(r['best_score'], r.get('best_score_lo'), r.get('best_score_hi'))}")
+        confirmed = r.get("gap_source") == "confirmed"
+        numbers.append(f"tuned ({r.get('best_cell', '—')}, "
+                       f"{'selected on these seeds' if confirmed else 'in-sample: selected and scored on these seeds'})"
+                       f": {with_ci(r['best_score'], r.get('best_score_lo'), r.get('best_score_hi'))}")
+        default, tuned = r.get("default_score", math.nan), r.get("best_score", math.nan)
+        if confirmed:
+            default, tuned = r["confirmed_default_score"], r["confirmed_best_score"]
+            numbers.append(
+                f"on {int(r['confirmed_seeds'])} fresh seeds (`ganstudy confirm`) the default scores "
+                f"{with_ci(default, r.get('confirmed_default_score_lo'), r.get('confirmed_default_score_hi'))} and "
+                f"the tuned cell {with_ci(tuned, r.get('confirmed_best_score_lo'), r.get('confirmed_best_score_hi'))}")
         if not pd.isna(r.get("one_shot_gap", math.nan)):
             ratio = ""
-            if (r["mode"] == "min" and r["best_score"] > 0 and r["default_score"] > 0
+            if (r["mode"] == "min" and tuned > 0 and default > 0
                     and r.get("rel_gap_basis", "tuned_score") == "tuned_score"):
-                ratio = f"; the default's score is {fmt(r['default_score'] / r['best_score'], 3)}x the tuned one"
+                ratio = f"; the default's score is {fmt(default / tuned, 3)}x the tuned one"
             gap = with_ci(r["one_shot_gap"], r.get("one_shot_gap_lo"), r.get("one_shot_gap_hi"))
-            numbers.append(f"one-shot gap {gap}"
+            numbers.append(f"one-shot gap{' on the fresh seeds' if confirmed else ' (in-sample)'} {gap}"
                            f" = {with_ci(*(100 * r.get(c, math.nan) for c in ('rel_gap', 'rel_gap_lo', 'rel_gap_hi')))}"
                            f"% of {'the seed noise' if r.get('rel_gap_basis') == 'seed_noise' else 'the tuned score'}"
                            f"{ratio}")
@@ -193,9 +202,12 @@ def headline(summary: pd.DataFrame, n_envs: int, seeds: str, grid_text: str) -> 
     if len(with_gap) and not kinds.isin(["near", "near_point"]).any():
         r = with_gap.loc[with_gap["rel_gap"].idxmin()]
         env = " / ".join(str(r[c]) for c in ENVIRONMENT)
+        fresh = r.get("gap_source") == "confirmed"
+        default, tuned = (r["confirmed_default_score"], r["confirmed_best_score"]) if fresh else \
+            (r["default_score"], r["best_score"])
         lines.append(f"Smallest shortfall at the default relative to the tuned score: {r['method']} on {env}, "
-                     f"default {fmt(r['default_score'])} versus tuned {fmt(r['best_score'])} "
-                     f"({fmt(100 * r['rel_gap'])}% worse).")
+                     f"default {fmt(default)} versus tuned {fmt(tuned)} "
+                     f"({fmt(100 * r['rel_gap'])}% worse{', on fresh seeds' if fresh else ', in-sample'}).")
     return lines
 
 
@@ -287,9 +299,20 @@ def thin_evidence(summary: pd.DataFrame, trials: pd.DataFrame, n_envs: int, lr_l
         notes.append(f"- The learning-rate grid has {lr_levels} point(s) over {fmt(lr_decades)} decades "
                      f"(spacing {fmt(spacing)} decades): widths are resolved only to that spacing, and the best "
                      "learning rate may lie between grid points.")
-    notes.append("- The tuned score is the best of the grid's cells measured on the same seeds that select it, "
-                 "so it is optimistic (winner's curse) and the one-shot gap leans towards overstating what tuning "
-                 "buys.")
+    sources = summary["gap_source"] if "gap_source" in summary else pd.Series("in_sample", index=summary.index)
+    in_sample = summary.loc[(sources == "in_sample") & summary["default_score"].notna(), "method"] \
+        if "default_score" in summary else summary["method"][:0]
+    if len(in_sample):
+        notes.append("- In-sample: the tuned score of " + ", ".join(sorted(set(in_sample))) + " is the best of the "
+                     "grid's cells measured on the same seeds that select it, so it is optimistic (winner's curse): "
+                     "its one-shot gap leans towards overstating what tuning buys, and a line against Adam tuned "
+                     "leans against the competitive method. `ganstudy confirm STUDY --seeds N` scores the selected "
+                     "and the default cells on fresh seeds, and the report then uses those scores.")
+    if (sources == "confirmed").any():
+        notes.append("- Confirmed: the tuned cells of " + ", ".join(sorted(set(summary.loc[sources == "confirmed",
+                                                                                            "method"])))
+                     + " were selected on the grid's seeds and scored, with the default cells, on fresh seeds; their "
+                     "gaps and every line against Adam tuned use the fresh seeds.")
     scores = trials.loc[trials["status"].isin(SCORED), "final_score"]
     energy = summary["score_name"].astype(str).str.contains("energy").any()
     if (summary["mode"] == "min").all() and ((scores >= 0).all() or energy):

@@ -74,7 +74,8 @@ def _figures(table, study, cells_df, curves, aggregate, out: Path, chosen=()) ->
     add(plots.arch_distributions(study.trials, out / "arch_distributions.png"),
         "Distribution of each method's score over the grid, per architecture.")
     at_budget = compute.budgeted(study.trials)
-    add(plots.training_curves(table, cells_df, study.swept, out / "training_curves.png",
+    grid_table = table[table["phase"] != "confirmation"] if "phase" in table else table
+    add(plots.training_curves(grid_table, cells_df, study.swept, out / "training_curves.png",
                               x="grad_calls" if at_budget else "iteration"),
         "Training curves of each method's published-default cell and tuned best cell, every seed, against "
         + ("gradient calls (equal compute: every trial ends at the same budget)." if at_budget
@@ -83,9 +84,11 @@ def _figures(table, study, cells_df, curves, aggregate, out: Path, chosen=()) ->
 
 
 def seed_counts(study: StudyCells) -> list[int]:
-    """The seed counts the intervals rest on: the fewest seeds of a scored cell (two or more)."""
+    """The seed counts the intervals rest on: the fewest seeds of a scored grid cell, and of a cell
+    confirmed on fresh seeds (two or more)."""
     counts = [mc.min_seeds for mc in study.methods if not mc.cells.empty and mc.min_seeds >= 2]
-    return [min(counts)] if counts else []
+    fresh = [len(s.values) for mc in study.methods for s in mc.confirmed.values() if len(s.values) >= 2]
+    return sorted(({min(counts)} if counts else set()) | ({min(fresh)} if fresh else set()))
 
 
 def _prior(trials: pd.DataFrame, swept: list[str]) -> str:
@@ -151,8 +154,8 @@ def _verdict_section(r: ReportInputs) -> list[str]:
         *thin_evidence(r.summary, design, r.n_envs, lr_levels, lr_decades, r.study.n_imputed),
         *convergence_lines(r.conv), *stability_lines(r.stab), "",
         "### What is missing", "",
-        *missing_lines(design, r.summary), "",
-        *([tables.markdown(tables.status_counts(design)), ""]
+        *missing_lines(r.study.all_trials, r.summary), "",
+        *([tables.markdown(tables.status_counts(r.study.all_trials)), ""]
           if (~r.trials["status"].isin(("ok", "diverged"))).any() else []),
     ]
 
@@ -291,7 +294,8 @@ def write_report(experiment: Path, out: Path | None = None, *, n_boot: int = N_B
                           competitive_said="competitive" not in exp.manifest.assumed,
                           figure_notes=(samples.missing_line(chosen),),
                           conv=conv, stab=stab, hours=compute.hours(table),
-                          coverage={n: coverage.table(n) for n in seed_counts(study)}, plan=plan)
+                          coverage={n: coverage.table(n) for n in seed_counts(study)}, plan=plan,
+                          confirmed=study.confirmed)
     write_text(out / "report.md", render(inputs))
     return out
 

@@ -31,6 +31,8 @@ from analysis.stats import inference
 from analysis.stats.estimators import N_BOOT, Replicates, paired_resample
 
 NAN = math.nan
+CONFIRMATION = "confirmation"  # a trial's phase: a selected or default cell re-run on fresh seeds
+CONFIRMED_GROUPS = 1_000_000  # fresh seeds' draws are numbered apart: never paired with the grid's
 
 
 @dataclass(frozen=True)
@@ -109,12 +111,23 @@ class MethodCells:
 @dataclass
 class StudyCells:
     methods: list[MethodCells]
-    trials: pd.DataFrame  # all trials with design columns (method, environment, lr_*_eff, good)
+    trials: pd.DataFrame  # the grid's trials with design columns (method, environment, lr_*_eff, good)
     swept: list[str]  # swept config columns (learning rates first), seed excluded
     lr_axes: list[str]  # [], ["lr_eff"] or ["lr_g_eff", "lr_d_eff"]
     n_boot: int
     n_imputed: int  # scored trials whose non-finite score was replaced by the worst one
     noise: dict = field(default_factory=dict)  # environment -> seed noise (see seed_noise)
+    confirmation: pd.DataFrame = field(default_factory=pd.DataFrame)  # fresh-seed trials, same columns
+
+    @property
+    def all_trials(self) -> pd.DataFrame:
+        """The grid's trials and the confirmation trials: what the study expects."""
+        return pd.concat([self.trials, self.confirmation], ignore_index=True) if len(self.confirmation) \
+            else self.trials
+
+    @property
+    def confirmed(self) -> bool:
+        return any(mc.confirmed for mc in self.methods)
 
 
 def seed_noise(methods: list[MethodCells]) -> dict[tuple, float]:
@@ -201,6 +214,8 @@ def build(trials: pd.DataFrame, config_columns: list[str], defaults: Defaults, *
     if "at_default" not in trials:
         trials = trials.assign(at_default=defaults.mask(trials, swept).to_numpy(bool))
     design, n_imputed = fill_nonfinite_scores(add_design_columns(trials))
+    confirming = (design["phase"] == CONFIRMATION).to_numpy(bool) if "phase" in design else np.zeros(len(design), bool)
+    design, confirmation = design[~confirming], design[confirming]
     axes = lr_axes(design[design["status"].isin(SCORED)]) if design["status"].isin(SCORED).any() else []
     methods = []
     for _, group in design.groupby(ENVIRONMENT + METHOD, sort=True):
@@ -209,7 +224,59 @@ def build(trials: pd.DataFrame, config_columns: list[str], defaults: Defaults, *
     for i, env in enumerate(sorted({mc.env for mc in methods})):
         rng = np.random.default_rng([seed, i])  # one stream per environment: results do not depend on order
         _resample_environment([mc for mc in methods if mc.env == env], n_boot, rng)
-    return StudyCells(methods, design, swept, axes, n_boot, n_imputed, seed_noise(methods))
+    _confirm(methods, confirmation, swept, n_boot, seed)
+    return StudyCells(methods, design, swept, axes, n_boot, n_imputed, seed_noise(methods), confirmation)
+
+
+def selected_cell(mc: MethodCells) -> int:
+    """The tuned cell: the best cell mean on the grid's seeds (what ``ganstudy confirm`` re-runs)."""
+    return int(np.argmax(mc.good))
+
+
+def to_confirm(study: StudyCells) -> list[dict]:
+    """The cells ``ganstudy confirm`` re-runs on fresh seeds: each method's default cell and the cell
+    the grid selects (once when they are the same), each with one of its trials' keys (its config, the
+    seed aside, is the cell's). Cells are selected on the grid's seeds only."""
+    chosen = []
+    for mc in study.methods:
+        if mc.cells.empty:
+            continue
+        picks = [int(i) for i in np.flatnonzero(mc.cells["at_default"].to_numpy(bool))] + [selected_cell(mc)]
+        for i in dict.fromkeys(picks):
+            chosen.append({"environment": mc.env, "method": mc.method, "cell": mc.cells.iloc[i]["cell"],
+                           "key": str(mc.keys[i][0])})
+    return chosen
+
+
+def _confirm(methods: list[MethodCells], confirmation: pd.DataFrame, swept: list[str], n_boot: int, seed: int) -> None:
+    """Attach the fresh-seed scores of each method's default cell and of its selected cell (the one the
+    grid selects now: if the grid grew since ``ganstudy confirm`` and selects another cell, that cell
+    has no fresh seeds and the method stays in-sample). Fresh seeds are paired across methods like the
+    grid's, in draws of their own."""
+    scored = confirmation[confirmation["status"].isin(SCORED)] if len(confirmation) else confirmation
+    if scored.empty:
+        return
+    frame = scored.assign(_cell=cell_labels(scored, swept))
+    blocks = {(mc.env, mc.method): mc for mc in methods if not mc.cells.empty}
+    for i, (env, rows) in enumerate(frame.groupby(ENVIRONMENT, sort=True)):
+        found = []
+        for (method, label), cell in rows.groupby(["method", "_cell"], sort=True):
+            mc = blocks.get((tuple(env), method))
+            if mc is None:
+                continue
+            cell = cell.sort_values("seed") if "seed" in cell else cell
+            seeds = cell["seed"].to_numpy() if "seed" in cell else np.arange(len(cell))
+            found.append((mc, label, cell["good"].to_numpy(float), seeds))
+        if not found:
+            continue
+        reps = paired_resample([f[2] for f in found], [f[3] for f in found], n_boot,
+                               np.random.default_rng([seed, 1, i]))  # a stream apart from the grid's
+        for k, (mc, label, values, seeds) in enumerate(found):
+            sample = SeedSample(values, reps.stratum(k), CONFIRMED_GROUPS + int(reps.groups[k]), seeds)
+            if label in set(mc.cells.loc[mc.cells["at_default"].astype(bool), "cell"]):
+                mc.confirmed["default"] = sample
+            if label == mc.cells.iloc[selected_cell(mc)]["cell"]:
+                mc.confirmed["tuned"] = sample
 
 
 def cells_table(study: StudyCells) -> pd.DataFrame:

@@ -40,7 +40,7 @@ from analysis.ingest.defaults import Defaults
 from analysis.ingest.grid import ENVIRONMENT, from_good
 from analysis.manifest import AnalysisPlan
 from analysis.stats import inference
-from analysis.stats.cells import MethodCells, SeedSample, StudyCells
+from analysis.stats.cells import MethodCells, SeedSample, StudyCells, selected_cell
 from analysis.stats.decisions import ALPHA, claim_word
 
 NAN = math.nan
@@ -145,13 +145,24 @@ def compare(mc: MethodCells, base: MethodCells, defaults: Defaults, swept: list[
     if math.isnan(d["point"]):
         d["point"] = from_good(g, mode) - from_good(g_a, mode)
     _add(row, "vs_adam_default", d, margin)
-    margin = _margin(plan, best_a, noise)
-    selected = base.sample(int(np.argmax(base.good))) if not base.cells.empty else None
-    own = _default_sample(mc)
-    paired = own.minus(selected) if own is not None and selected is not None else None
-    _add(row, "vs_adam_tuned", _selected_difference(g, reps, ok, best_a, best_reps, base.min_seeds >= 2, mode,
-                                                    margin, paired), margin)
-    row["vs_adam_tuned_source"] = "in_sample"
+    fresh_default, fresh_tuned = mc.confirmed.get("default"), base.confirmed.get("tuned")
+    if fresh_default is not None and fresh_tuned is not None:
+        # Adam's cell selected on the grid's seeds, both scored on fresh ones: no winner's curse
+        fresh_good = float(fresh_tuned.values.mean())
+        margin = _margin(plan, fresh_good, noise)
+        _add(row, "vs_adam_tuned", _mean_difference(fresh_default, fresh_tuned, mode, margin), margin)
+        row.update(vs_adam_tuned_source="confirmed", confirmed_seeds=len(fresh_tuned.values),
+                   confirmed_default_score=from_good(float(fresh_default.values.mean()), mode),
+                   baseline_confirmed_score=from_good(fresh_good, mode))
+    else:
+        margin = _margin(plan, best_a, noise)
+        selected = base.sample(selected_cell(base)) if not base.cells.empty else None
+        own = _default_sample(mc)
+        paired = own.minus(selected) if own is not None and selected is not None else None
+        _add(row, "vs_adam_tuned", _selected_difference(g, reps, ok, best_a, best_reps, base.min_seeds >= 2, mode,
+                                                        margin, paired), margin)
+        row.update(vs_adam_tuned_source="in_sample", confirmed_seeds=0, confirmed_default_score=NAN,
+                   baseline_confirmed_score=NAN)
     mine, theirs = _lr_line(mc, defaults, swept), _lr_line(base, defaults, swept)
     shared = mine.index.intersection(theirs.index)
     wins = (float(((mine[shared] > theirs[shared]) + 0.5 * (mine[shared] == theirs[shared])).sum())

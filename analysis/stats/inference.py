@@ -38,13 +38,18 @@ from scipy import integrate, optimize, stats
 
 LEVEL = 0.95
 MIN_BOOTSTRAP_T = 4  # fewer seeds: Student's t (see the module docstring)
+ROUNDING = 1e-12  # a standard error this small relative to the values is floating-point noise
 
 
 def _moments(x: np.ndarray):
+    """Mean and standard error along the last axis; a spread at rounding level (equal values that
+    floating point made unequal) is 0."""
     n = x.shape[-1]
     mean = x.mean(axis=-1)
-    se = x.std(axis=-1, ddof=1) / math.sqrt(n) if n >= 2 else np.full(mean.shape, np.nan)
-    return mean, se
+    if n < 2:
+        return mean, np.full(mean.shape, np.nan)
+    se = x.std(axis=-1, ddof=1) / math.sqrt(n)
+    return mean, np.where(se <= ROUNDING * np.abs(x).max(axis=-1), 0.0, se)
 
 
 def _t_star(x: np.ndarray, reps: np.ndarray) -> np.ndarray:
@@ -70,7 +75,9 @@ def interval(x, reps=None, level: float = LEVEL):
     mean, se = _moments(x)
     alpha = 1 - level
     if _uses_bootstrap(x, reps):
-        lo_q, hi_q = np.quantile(_t_star(x, np.asarray(reps, dtype=float)), [alpha / 2, 1 - alpha / 2], axis=-1)
+        # order statistics, not interpolation: t* can be infinite in the tails (a draw of one seed)
+        lo_q, hi_q = np.quantile(_t_star(x, np.asarray(reps, dtype=float)), [alpha / 2, 1 - alpha / 2], axis=-1,
+                                 method="inverted_cdf")
     else:
         q = stats.t.ppf(1 - alpha / 2, max(x.shape[-1] - 1, 1))
         lo_q, hi_q = -q, q

@@ -44,13 +44,13 @@ def _interval(reps: np.ndarray, mode: str, ok: bool, units: bool = True) -> tupl
     return float(lo), float(hi)
 
 
-def _mean_interval(sample: SeedSample | None, reps: np.ndarray, mode: str, ok: bool) -> tuple[float, float]:
+def _mean_interval(sample: SeedSample | None, reps: np.ndarray | None, mode: str, ok: bool) -> tuple[float, float]:
     """Interval of a mean score over seeds, in score units: bootstrap-t (or Student's t) from the seeds;
     the percentile interval of ``reps`` only when its cells do not hold the same seeds."""
     if not ok:
         return NAN, NAN
     if sample is None:
-        return _interval(reps, mode, ok)
+        return _interval(reps, mode, ok) if reps is not None else (NAN, NAN)
     lo, hi = inference.interval(sample.values, sample.reps)
     return (float(lo), float(hi)) if mode == "max" else (-float(hi), -float(lo))
 
@@ -198,7 +198,39 @@ def _default_vs_tuned(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
         "rel_gap": gap / scale, "rel_gap_scale": scale, "rel_gap_basis": scale_basis,
         **dict(zip(("rel_gap_lo", "rel_gap_hi"), _interval(rel_reps, "max", ci_ok))),
     })
-    row["default_near_best"] = bool(row["rel_gap"] <= TOLERANCE) if not math.isnan(scale) else gap == 0
+    row["gap_source"] = "in_sample"
+    row.update(_confirmed(mc, noise))
+    row["default_near_best"] = bool(row["rel_gap"] <= TOLERANCE) if not math.isnan(row["rel_gap_scale"]) \
+        else row["one_shot_gap"] == 0
+    return row
+
+
+def _confirmed(mc: MethodCells, noise: float) -> dict[str, Any]:
+    """With fresh seeds for both the default cell and the selected cell (``ganstudy confirm``): both
+    scores on them, and the one-shot gap measured there in place of the in-sample one, a paired
+    difference with a bootstrap-t interval (no re-selection: the cell was chosen on other seeds, so the
+    gap can come out negative)."""
+    default, tuned = mc.confirmed.get("default"), mc.confirmed.get("tuned")
+    if default is None or tuned is None:
+        return {}
+    row: dict[str, Any] = {"confirmed_seeds": len(tuned.values), "confirmed_cell": mc.cells.iloc[
+        int(np.argmax(mc.good))]["cell"]}
+    for name, sample in (("confirmed_default_score", default), ("confirmed_best_score", tuned)):
+        row[name] = from_good(float(sample.values.mean()), mc.mode)
+        row[f"{name}_lo"], row[f"{name}_hi"] = _mean_interval(sample, None, mc.mode, len(sample.values) >= 2)
+    difference = tuned.minus(default) if tuned is not default else \
+        SeedSample(np.zeros_like(tuned.values), np.zeros_like(tuned.reps), tuned.group, tuned.seeds)
+    if difference is None:  # not the same fresh seeds (a failed trial): Welch's t
+        stats = inference.welch(tuned.values, default.values)
+    else:
+        stats = inference.describe(difference.values, difference.reps)
+    scale, basis = gap_scale(float(tuned.values.mean()), noise)
+    ok = not math.isnan(scale)
+    row.update({"one_shot_gap": stats["point"], "one_shot_gap_lo": stats["lo"], "one_shot_gap_hi": stats["hi"],
+                "rel_gap": stats["point"] / scale if ok else NAN, "rel_gap_scale": scale, "rel_gap_basis": basis,
+                # the scale taken as known: the interval of the gap, divided by it
+                "rel_gap_lo": stats["lo"] / scale if ok else NAN, "rel_gap_hi": stats["hi"] / scale if ok else NAN,
+                "gap_source": "confirmed"})
     return row
 
 

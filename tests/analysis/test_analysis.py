@@ -136,11 +136,12 @@ def test_expected_best_curve_starts_at_the_mean(report):
 
 def undocumented(exp, out) -> list[str]:
     """Columns of the report's tables that docs/report.md does not name. A bare
-    ``<metric>`` (any reported metric) stands only for columns of the tidy table."""
+    ``<metric>`` (any reported metric) stands only for columns of the tidy table; a bare ``<param>`` or
+    ``<config>`` only for the study's config columns (a pattern of them alone would match any name)."""
     documented = set(re.findall(r"^\| ((?:`[^`]+`(?:, )?)+) \|", COLUMNS_MD.read_text(), flags=re.M))
     names = {n for group in documented for n in re.findall(r"`([^`]+)`", group)}
     patterns = [re.compile("^" + re.escape(n).replace("<param>", ".+").replace("<metric>", ".+") + "$")
-                for n in names if "<" in n and n not in ("<metric>", "<config>")]
+                for n in names if "<" in n and n not in ("<metric>", "<config>", "<param>")]
     config = set(collect.load(exp).config_columns)
     missing = []
     for name in ("trials.csv", "summary.csv", "claim.csv", "cells.csv", "expected_best.csv", "aggregate.csv",
