@@ -292,7 +292,8 @@ def write_report(experiment: Path, out: Path | None = None, *, n_boot: int = N_B
                           trials=trials, study=study, summary=summary_df, aggregate=aggregate,
                           importance=importance, claim=claim, figures=figures,
                           competitive_said="competitive" not in exp.manifest.assumed,
-                          figure_notes=(samples.missing_line(chosen),),
+                          figure_notes=(samples.missing_line(chosen, recorded="samples_file" in table
+                                                            and bool(table["samples_file"].notna().any())),),
                           conv=conv, stab=stab, hours=compute.hours(table),
                           coverage={n: coverage.table(n) for n in seed_counts(study)}, plan=plan,
                           confirmed=study.confirmed)

@@ -6,15 +6,20 @@ Definitions (goodness g = score, or -score when lower is better; cell mean = mea
 - ``default_score``: the mean over seeds of the cell at the method's published default *set* (every
   swept setting it reads at its default, :mod:`analysis.ingest.defaults`); with an older manifest (learning
   rate only) the cells at the default learning rate, averaged over any other swept setting.
-- ``one_shot_gap`` = g(best) - g(default) >= 0 in the metric's units: what tuning the grid bought
-  over using the default ("default minus tuned" for lower-is-better scores). ``rel_gap`` = gap /
-  ``rel_gap_scale``, the scale being ``max(|best|, seed noise)`` (:func:`gap_scale`).
+- ``one_shot_gap`` = g(best) - g(default) in the metric's units: what tuning the grid bought over
+  using the default ("default minus tuned" for lower-is-better scores). In-sample (>= 0): the best
+  cell on the seeds that selected it. Where the study confirmed its cells on fresh seeds
+  (``ganstudy confirm``), both cells on those seeds instead (``gap_source``), free of the winner's
+  curse. ``rel_gap`` = gap / ``rel_gap_scale``, the scale being ``max(|best|, seed noise)``
+  (:func:`gap_scale`).
 - ``divergence_rate``: diverged / scored trials with a Wilson 95% interval; diverged trials stay in
   every other statistic with their worst-case score.
 - ``lr_width``: see :mod:`analysis.stats.estimators`. ``expected_best_1``, ``trials_to_near_best``: see
   :mod:`analysis.stats.estimators`.
-Intervals (``*_lo``, ``*_hi``) are 95% stratified-bootstrap percentile intervals over seeds and are
-left empty when a cell involved has fewer than two seeds (one seed gives no spread to resample).
+Intervals (``*_lo``, ``*_hi``) are 95% intervals over seeds, paired by seed: bootstrap-t for a mean
+or a difference of means (:mod:`analysis.stats.inference`), percentile for a statistic that
+re-selects the best cell; left empty when a cell involved has fewer than two seeds (one seed gives no
+spread to resample).
 """
 from __future__ import annotations
 
