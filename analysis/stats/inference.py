@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import lru_cache
 
 import numpy as np
-from scipy import integrate, optimize, stats
+from scipy import optimize, special, stats
 
 LEVEL = 0.95
 MIN_BOOTSTRAP_T = 4  # fewer seeds: Student's t (see the module docstring)
@@ -177,12 +178,16 @@ def _power_z(effect: float, n: int, alpha: float) -> float:
     value = stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc)
     if np.isfinite(value):
         return float(value)
-    # scipy's noncentral t fails far in its tail with few degrees of freedom: integrate over the
-    # chi-square of the variance instead, P(|Z + nc| > crit sqrt(V / df))
-    def reject(v: float) -> float:
-        edge = crit * math.sqrt(v / df)
-        return (stats.norm.cdf(nc - edge) + stats.norm.cdf(-nc - edge)) * stats.chi2.pdf(v, df)
-    return float(integrate.quad(reject, 0.0, np.inf, limit=200)[0])
+    # scipy's noncentral t fails far in its tail with few degrees of freedom: average
+    # P(|Z + nc| > crit sqrt(V / df)) over the quantiles of V ~ chi-square(df) instead
+    spread = crit * _chi_quantiles(df)
+    return float(np.mean(special.ndtr(nc - spread) + special.ndtr(-nc - spread)))
+
+
+@lru_cache(maxsize=64)
+def _chi_quantiles(df: int, points: int = 4000) -> np.ndarray:
+    """sqrt(V / df) at the midpoints of ``points`` equal-probability slices of V ~ chi-square(df)."""
+    return np.sqrt(stats.chi2.ppf((np.arange(points) + 0.5) / points, df) / df)
 
 
 def power(difference: float, sd: float, n: int, alpha: float = 0.05) -> float:
@@ -208,10 +213,16 @@ def seeds_needed(difference: float, sd: float, alpha: float = 0.05, target: floa
     """The fewest seeds (pairs) whose paired t-test detects ``difference`` with power ``target``."""
     if not sd > 0 or not abs(difference) > 0 or math.isnan(sd) or math.isnan(difference):
         return math.nan
-    for n in range(2, most + 1):
-        if power(difference, sd, n, alpha) >= target:
-            return float(n)
-    return math.nan
+    enough = lambda n: power(difference, sd, n, alpha) >= target  # noqa: E731 (power grows with n)
+    lo, hi = 1, 2
+    while not enough(hi):
+        if hi >= most:
+            return math.nan
+        lo, hi = hi, min(2 * hi, most)
+    while hi - lo > 1:  # enough(hi) and not enough(lo)
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return float(hi)
 
 
 def improvement(x, y) -> np.ndarray:

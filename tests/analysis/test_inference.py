@@ -93,6 +93,10 @@ def test_power_of_the_paired_t_test():
     mde = inference.detectable(2.0, 10)
     assert inference.power(mde, 2.0, 10) == pytest.approx(0.8)
     assert inference.seeds_needed(mde, 2.0) == 10
+    for difference in (0.1, 0.5, 3.0):  # the search finds the first n with enough power
+        n = inference.seeds_needed(difference, 1.0)
+        assert inference.power(difference, 1.0, int(n)) >= 0.8 > inference.power(difference, 1.0, int(n) - 1)
+    assert math.isnan(inference.seeds_needed(1e-3, 1.0))  # beyond 10,000 seeds
     assert inference.detectable(2.0, 10, alpha=0.01) > mde  # a stricter test needs a larger difference
     rng = np.random.default_rng(4)  # and by simulation
     x = rng.normal(mde, 2.0, (4000, 10))
