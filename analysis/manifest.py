@@ -53,10 +53,28 @@ class TrialEntry(_Entry):
     config: dict[str, Any]
 
 
+class Primary(_Entry):
+    """The primary comparison, named before the study runs: each competitive method at its default
+    against Adam at Adam's default (``adam_default``) or tuned (``adam_tuned``), with the same regularizer
+    (``same_regularizer``) or in the paper's pairing (``paper``: acgd+none against adam+gp), at the final
+    budget, in every environment. Holm's correction runs over this family; every other line is secondary."""
+    against: Literal["adam_default", "adam_tuned"] = "adam_default"
+    pairing: Literal["same_regularizer", "paper"] = "same_regularizer"
+
+
+class AnalysisPlan(_Entry):
+    """The spec's ``analysis:`` section, fixed before the trials run and read by the report."""
+    # TOST margin (Schuirmann 1987), a share of the baseline's score (at least of the seed noise)
+    equivalence_margin: float = Field(0.10, gt=0)
+    primary: Primary = Field(default_factory=Primary)
+
+
 class Experiment(_Entry):
     """One Tune experiment of the study: a list of grid trials, or one method's Optuna search."""
     name: str
     kind: Literal["grid", "optuna"]
+    # "confirmation" (``ganstudy confirm``): selected cells re-run on fresh seeds, kept out of selection
+    phase: Literal["selection", "confirmation"] = "selection"
     keys: list[str] = Field(default_factory=list)  # grid: the trials it runs
     # grid: the trials that train together, as lists of keys (one Tune trial each, config
     # ``{"members": [...]}``); empty when every trial is a Tune trial of its own config
@@ -103,6 +121,16 @@ class Manifest(_Entry):
     @property
     def competitive(self) -> set[str]:
         return {name for name, o in self.optimizers.items() if o.competitive}
+
+    @property
+    def confirmation_keys(self) -> set[str]:
+        """Trials that score selected cells on fresh seeds (``ganstudy confirm``), not part of the grid."""
+        return {key for e in self.experiments if e.phase == "confirmation" for key in e.keys}
+
+    @property
+    def analysis(self) -> AnalysisPlan:
+        """The spec's analysis plan (the defaults for a study whose spec predates it)."""
+        return AnalysisPlan.model_validate(self.spec.get("analysis") or {})
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=1)

@@ -67,6 +67,15 @@ def cmd_extend(args) -> int:
     return 0
 
 
+def cmd_confirm(args) -> int:
+    from study.runner import confirm
+
+    study, fresh, added = confirm(args.experiment, seeds=args.seeds, address=args.address)
+    print(f"confirmed on fresh seeds {fresh[0]}-{fresh[-1]}: {added} trial{'s' if added != 1 else ''} of each "
+          f"method's default and selected cells: {study}\nnext: ganstudy report {study}")
+    return 0
+
+
 def cmd_report(args) -> int:
     import tempfile
 
@@ -186,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address")
     p.add_argument("--mlflow", metavar="URI", help="MLflow tracking URI for the new trials")
     p.set_defaults(func=cmd_extend)
+    p = sub.add_parser("confirm", help="score each method's default and selected (tuned) cells on fresh seeds")
+    p.add_argument("experiment", metavar="STUDY")
+    p.add_argument("--seeds", type=int, required=True, help="how many fresh seeds (at least 2)")
+    p.add_argument("--address")
+    p.set_defaults(func=cmd_confirm)
     p = sub.add_parser("report", help="write the report of a study folder")
     p.add_argument("experiment", metavar="STUDY")
     p.add_argument("--out", help="local report folder (default EXPERIMENT/report, also for a study in a bucket)")

@@ -6,6 +6,7 @@ for ``ganstudy run``, ``extend-1``, ``extend-2``, ... for ``ganstudy extend``, `
 for a search. Each grid experiment runs an explicit list of full trial configs (``points_to_evaluate``),
 or of populations (a grid over lists of full configs: see ``study.populations``), so a restored
 experiment never changes its search space and an extension runs only the configs the study lacks.
+``ganstudy confirm`` adds ``confirm-1``, ``confirm-2``, ...: selected and default cells on fresh seeds.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from analysis.manifest import Experiment, Extension, Manifest, TrialEntry
 from study import manifest, populations
 from study.errors import StudyIncomplete, UserError
 from study.ray_setup import init_ray
-from study.spec import NAME, StudySpec
+from study.spec import NAME, PopulationSetting, StudySpec
 from study.storage import LocalCopy, Location, location
 from trainables.config import TrialConfig
 from trainables.population.loop import CONTINUE_FROM
@@ -130,13 +131,19 @@ def _require_finished(study_dir: Location, experiment: Experiment, results) -> N
         raise StudyIncomplete(study_dir, experiment.name, left, results.num_errors, error_files)
 
 
-def _experiment(name: str, spec: StudySpec, entries: list[TrialEntry]) -> Experiment:
-    """A grid experiment of these trials, grouped into populations where the spec lets them batch."""
+def _experiment(name: str, entries: list[TrialEntry], setting: PopulationSetting, *, resources: dict[str, float],
+                max_failures: int) -> Experiment:
+    """A grid experiment of these trials, grouped into populations where ``setting`` lets them batch."""
     keys = {TrialConfig(**e.config): e.key for e in entries}
-    groups = [[keys[cfg] for cfg in group] for group in populations.group(list(keys), spec.population)]
+    groups = [[keys[cfg] for cfg in group] for group in populations.group(list(keys), setting)]
     return Experiment(name=name, kind="grid", keys=[e.key for e in entries],
                       populations=groups if any(len(g) > 1 for g in groups) else [],
-                      resources=spec.resources.model_dump(), max_failures=spec.max_failures)
+                      resources=resources, max_failures=max_failures)
+
+
+def _grid_experiment(name: str, spec: StudySpec, entries: list[TrialEntry]) -> Experiment:
+    return _experiment(name, entries, spec.population, resources=spec.resources.model_dump(),
+                       max_failures=spec.max_failures)
 
 
 def _check_resources(spec: StudySpec, address: str | None) -> None:
@@ -170,7 +177,7 @@ def run(spec: StudySpec, *, storage: Path | str, name: str | None = None, addres
         data.trials = []  # decided by the searches as they go; the report finds them in their folders
         data.experiments = experiments(spec)
     else:
-        data.experiments = [_experiment(GRID, spec, data.trials)]
+        data.experiments = [_grid_experiment(GRID, spec, data.trials)]
     init_ray(address)
     _check_resources(spec, address)
     data.tracking = _tracking(spec.tracking.model_dump(), mlflow, study_dir.name)
@@ -315,7 +322,7 @@ def extend(study: str | Path, spec: StudySpec, *, address: str | None = None,
     _check_resources(spec, address)
     if new:
         name = f"extend-{sum(e.name.startswith('extend-') for e in data.experiments) + 1}"
-        experiment = _experiment(name, spec, new)
+        experiment = _grid_experiment(name, spec, new)
         data.trials += new
         data.experiments.append(experiment)
         data.extensions.append(Extension(experiment=name, spec=spec.model_dump()))
@@ -325,3 +332,57 @@ def extend(study: str | Path, spec: StudySpec, *, address: str | None = None,
         _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
     continued = _continue(study_dir, data, grown, where=f"{study_dir}", address=address) if grown else 0
     return study_dir, len(new) + continued
+
+
+CONFIRM = "confirm"
+
+
+def confirm(study: str | Path, *, seeds: int, address: str | None = None) -> tuple[Location, list[int], int]:
+    """Select, then confirm: score each method's default cell and the cell its grid selects on ``seeds``
+    fresh seeds, as a new Tune experiment of the study (``confirm-N``, phase ``confirmation``), so that
+    the tuned cell is chosen on some seeds and scored on others (Schmidt, Schneider & Hennig 2021;
+    compare_gan's third phase). Returns the study, the fresh seeds and the number of new trials."""
+    if seeds < 2:
+        raise UserError(f"--seeds {seeds}", "at least 2 fresh seeds (an interval needs two)")
+    study_dir = location(study)
+    data = _read(study_dir)
+    if any(e.kind == "optuna" for e in data.experiments):
+        raise UserError(str(study_dir), "confirm re-runs grid cells on fresh seeds; a search study has no cells")
+    left = unfinished(study_dir)
+    if left:
+        raise UserError(str(study_dir), f"{sum(left.values())} trial(s) are unfinished; cells are selected on "
+                                        f"finished trials: run `ganstudy resume {study_dir}` first")
+    used = [int(t.config["seed"]) for t in data.trials if t.config.get("seed") is not None]
+    fresh = list(range(max(used) + 1 if used else 0, (max(used) + 1 if used else 0) + seeds))
+    configs = {t.key: t.config for t in data.trials}
+    new: dict[str, Any] = {}
+    for cell in _selected_cells(study_dir):
+        for seed in fresh:  # the cell's config with a seed no trial of the study has used
+            config = {**configs[cell["key"]], "seed": seed}
+            new.setdefault(config_key(config), config)
+    name = f"{CONFIRM}-{sum(e.phase == 'confirmation' for e in data.experiments) + 1}"
+    first = data.experiments[0]
+    # a cell's fresh seeds differ only in seed: they train together where the study's trials did
+    setting = PopulationSetting(**data.spec.get("population", {}))
+    entries = [TrialEntry(key=key, config=config) for key, config in new.items()]
+    experiment = _experiment(name, entries, setting, resources=first.resources,
+                             max_failures=first.max_failures).model_copy(update={"phase": "confirmation"})
+    data.trials += entries
+    data.experiments.append(experiment)
+    init_ray(address)
+    manifest.write(study_dir, data)
+    _require_finished(study_dir, experiment, _launch(study_dir, experiment, data))
+    return study_dir, fresh, len(new)
+
+
+def _selected_cells(study_dir: Location) -> list[dict]:
+    """Each method's default cell and its selected cell, chosen on the grid's finished trials."""
+    from analysis.ingest import collect, tidy
+    from analysis.ingest.defaults import Defaults
+    from analysis.stats import cells
+
+    with LocalCopy(study_dir) as local:
+        exp = collect.load(local)
+    trials = tidy.trials_table(tidy.from_experiment(exp), exp.config_columns)
+    study = cells.build(trials, exp.config_columns, Defaults.from_manifest(exp.manifest), n_boot=1)
+    return cells.to_confirm(study)

@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from analysis.keys import RUN_LENGTH, config_key
+from analysis.manifest import AnalysisPlan
 from study.errors import UserError
 from trainables.config import FIELDS, TrialConfig, reads
 
@@ -103,6 +104,9 @@ class StudySpec(BaseModel):
     search: Search = Search()
     tracking: Tracking = Tracking()
     population: PopulationSetting = PopulationSetting()
+    analysis: AnalysisPlan = Field(default_factory=AnalysisPlan,
+                                   description="the statistics fixed before the study runs: equivalence "
+                                               "margin and primary comparison (docs/protocol.md)")
 
     @field_validator("grid")
     @classmethod

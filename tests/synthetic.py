@@ -109,12 +109,13 @@ def write_experiment(root: Path, configs: Iterable[dict], outcome: Callable[[dic
                      defaults: dict[str, float | None], evals: int = 2, base: dict | None = None,
                      cost: Callable[[dict], float] = lambda config: 1.0, mode: str = "min", contract: bool = False,
                      samples: str | None = None, trajectory: Callable[[dict, float], float] | None = None,
-                     cap_share: Callable[[dict], float] = lambda config: 0.0) -> Path:
+                     cap_share: Callable[[dict], float] = lambda config: 0.0, spec: dict | None = None) -> Path:
     """Write a study folder; ``cost(config)`` scales the trial's gradient calls and wall time;
     ``mode="max"`` makes higher scores better (an Inception-Score-like metric). ``contract=True``
     writes the current manifest and record fields (see the module docstring); ``samples`` ("points"
     or "images") stores the final record's samples; ``trajectory(config, fraction)`` gives the score
-    at the evaluations before the last; ``cap_share(config)`` the share of solves at the cap."""
+    at the evaluations before the last; ``cap_share(config)`` the share of solves at the cap; ``spec``
+    adds to the manifest's spec (e.g. its ``analysis`` plan)."""
     root.mkdir(parents=True, exist_ok=True)
     entries = []
     for i, cfg in enumerate(configs):
@@ -139,7 +140,7 @@ def write_experiment(root: Path, configs: Iterable[dict], outcome: Callable[[dic
         (trial / "result.json").write_text("\n".join(lines) + ("\n" if lines else ""))
         if status == "error":
             (trial / "error.txt").write_text(RAY_ERROR)
-    manifest = {"spec": {"name": root.name, "description": ""}, "trials": entries,
+    manifest = {"spec": {"name": root.name, "description": "", **(spec or {})}, "trials": entries,
                 "optimizers": {k: {"default_lr": v, "source": ""} for k, v in defaults.items()}}
     if contract:
         manifest["optimizers"] = {k: OPTIMIZERS.get(k, {"default_lr": v, "source": "", "competitive": False,

@@ -36,3 +36,11 @@ def test_the_readme_links_every_document():
     for doc in sorted(DOCS.glob("*.md")):
         assert f"](docs/{doc.name})" in README, doc.name
     assert "](CHANGELOG.md)" in README
+
+
+def test_no_sentence_calls_an_interval_holding_zero_no_different():
+    # an interval that contains 0 is inconclusive, not parity: the words are better, worse, equivalent
+    # (from an equivalence test) and inconclusive, in the README, the docs, the published reports and the code
+    texts = {"README.md": README, **{str(p.relative_to(ROOT)): p.read_text() for p in DOCS.rglob("*.md")},
+             **{str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "analysis").rglob("*.py")}}
+    assert not [name for name, text in texts.items() if "no different" in text.lower()]

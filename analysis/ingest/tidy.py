@@ -9,6 +9,8 @@ trial reported at that evaluation), the score of record
 published default set) and ``at_default`` (the trial trains at that whole set: see
 :mod:`analysis.ingest.defaults`). A trial that never reported (pending, or errored before its first evaluation)
 keeps one row with an empty ``iteration`` so that the table alone says what is missing.
+``phase`` says whether a trial belongs to the grid that selects the tuned cells (``selection``) or re-runs
+a selected or default cell on fresh seeds (``confirmation``, ``ganstudy confirm``).
 ``trials_table`` derives the per-trial table (``trials.csv``) from it.
 """
 from __future__ import annotations
@@ -27,9 +29,10 @@ from analysis.ingest.defaults import Defaults
 from analysis.ingest.grid import SCORED, at_default_lr, swept_columns
 
 OUTCOME = ("status", "error")  # the trial's, spread to each of its rows
+SELECTION, CONFIRMATION = "selection", "confirmation"  # the grid that selects, the fresh seeds that confirm
 TRIAL_FIRST = ["key", "status", "error", "optimizer", "regularizer", "loss", "arch", "dataset", "lr", "lr_g", "lr_d",
                "seed", "iterations", "iterations_done", "wall_time_s", "grad_calls", "score_name", "score_mode",
-               "final_score", "best_score", "best_iteration", "protocol", "default_lr", "at_default",
+               "final_score", "best_score", "best_iteration", "protocol", "default_lr", "at_default", "phase",
                "solver_solves", "solver_cap_hits"]
 # cost and bookkeeping columns of a trial's last evaluation, copied into trials.csv as they are
 COST = ("wall_time_s", "grad_calls", "solver_solves", "solver_cap_hits", "score_name", "score_mode", "protocol",
@@ -71,8 +74,11 @@ def from_experiment(exp: StudyFolder) -> pd.DataFrame:
     configs = trials[["key", *config_cols]]
     at = defaults.mask(configs, swept_columns(configs, config_cols))
     table["at_default"] = table["key"].map(dict(zip(configs["key"], at.to_numpy(bool)))).fillna(False).astype(bool)
+    confirming = exp.manifest.confirmation_keys
+    table["phase"] = np.where(table["key"].isin(confirming), CONFIRMATION, SELECTION) if confirming else SELECTION
     first = ["key", *OUTCOME, *config_cols, "iteration", "eval_status", "score", "score_name", "score_mode",
-             "best_score", "best_iteration", "protocol", "grad_calls", "wall_time_s", "default_lr", "at_default"]
+             "best_score", "best_iteration", "protocol", "grad_calls", "wall_time_s", "default_lr", "at_default",
+             "phase"]
     first = [c for c in dict.fromkeys(first) if c in table]
     return table[first + [c for c in table.columns if c not in first]]
 
@@ -106,6 +112,7 @@ def trials_table(table: pd.DataFrame, config_columns: list[str]) -> pd.DataFrame
         out["at_default"] = np.zeros(len(out), dtype=bool)
         for lr, rows in out.groupby("default_lr", dropna=True).groups.items():
             out.loc[rows, "at_default"] = at_default_lr(out.loc[rows], lr).to_numpy()
+    out["phase"] = last["phase"].fillna(SELECTION).to_numpy() if "phase" in last else SELECTION
     first = [c for c in TRIAL_FIRST if c in out]
     return out[first + [c for c in out.columns if c not in first]]
 

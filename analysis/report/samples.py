@@ -125,13 +125,17 @@ def samples_figure(chosen: list[Panel], path: Path) -> Path | None:
     return path
 
 
-def missing_line(chosen: list[Panel]) -> str | None:
-    """A sentence for report.md when some or all pictures are missing."""
+def missing_line(chosen: list[Panel], *, recorded: bool = False) -> str | None:
+    """A sentence for report.md when some or all pictures are missing. ``recorded``: some trial's final
+    record names a samples file (so the files, not the records, are what is missing)."""
     if not chosen:
         return None
     lacking = [p for p in chosen if p.path is None]
     if not lacking:
         return None
+    if len(lacking) == len(chosen) and recorded:
+        return ("Samples: the pictures are missing: the trials recorded their final samples (`samples_file`), but "
+                "the checkpoint folders that hold them are not in this study folder (copied without them).")
     if len(lacking) == len(chosen):
         return ("Samples: the pictures are missing, because no trial of this study stored its final samples "
                 "(`samples_file`; studies run before samples were saved have none).")

@@ -43,6 +43,10 @@ def _get(row: pd.Series, name: str):
     return row[name] if name in row.index else math.nan
 
 
+def _ci(row: pd.Series, name: str) -> str:
+    return with_ci(_get(row, name), _get(row, f"{name}_lo"), _get(row, f"{name}_hi"))
+
+
 def default_vs_tuned(summary: pd.DataFrame) -> pd.DataFrame:
     rows = []
     ordered = summary.sort_values(ENVIRONMENT + ["rank_default"])
@@ -54,7 +58,12 @@ def default_vs_tuned(summary: pd.DataFrame) -> pd.DataFrame:
             "at default": with_ci(_get(r, "default_score"), _get(r, "default_score_lo"), _get(r, "default_score_hi")),
             "tuned (best cell)": with_ci(_get(r, "best_score"), _get(r, "best_score_lo"), _get(r, "best_score_hi")),
             "best cell": _get(r, "best_cell") if isinstance(_get(r, "best_cell"), str) else "—",
-            "one-shot gap": with_ci(_get(r, "one_shot_gap"), _get(r, "one_shot_gap_lo"), _get(r, "one_shot_gap_hi")),
+            **({"on fresh seeds: default / tuned": (
+                f"{_ci(r, 'confirmed_default_score')} / {_ci(r, 'confirmed_best_score')}"
+                if _get(r, "gap_source") == "confirmed" else "—")} if "confirmed_best_score" in summary else {}),
+            "one-shot gap": with_ci(_get(r, "one_shot_gap"), _get(r, "one_shot_gap_lo"), _get(r, "one_shot_gap_hi"))
+            + (" (fresh seeds)" if _get(r, "gap_source") == "confirmed" else " (in-sample)"
+               if not pd.isna(_get(r, "one_shot_gap")) else ""),
             "gap / scale (%)": with_ci(*(100 * _get(r, c) for c in ("rel_gap", "rel_gap_lo", "rel_gap_hi"))),
             "seeds": fmt(_get(r, "seeds_min")) if _get(r, "seeds_min") == _get(r, "seeds_max")
             else f"{fmt(_get(r, 'seeds_min'))}–{fmt(_get(r, 'seeds_max'))}",
@@ -154,6 +163,7 @@ def stability_view(stab: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "environment": environment_label(stab), "method": stab["method"],
         "verdict": [verdicts.get(tuple(r[KEY]), "—") for _, r in stab.iterrows()],
-        "stable without any one seed": stab["loso_stable"].map(lambda v: "—" if v is None else ("yes" if v else "no")),
+        "unchanged without any one seed": stab["loso_stable"].map(
+            lambda v: "—" if v is None else ("yes" if v else "no")),
         "what changes": stab["loso_changes"].replace("", "—"),
     })

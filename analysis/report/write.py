@@ -18,12 +18,14 @@ from analysis.atomic import write_atomic, write_text
 from analysis.ingest import collect, tidy
 from analysis.ingest.defaults import Defaults
 from analysis.ingest.grid import ENVIRONMENT
+from analysis.manifest import AnalysisPlan
 from analysis.report import plots, samples, tables
+from analysis.report.claim_words import claim_lines, headline_lines
 from analysis.report.words import (
     basis_line,
-    claim_lines,
     convergence_lines,
     hours_lines,
+    intervals_line,
     lr_grid,
     missing_lines,
     stability_lines,
@@ -31,7 +33,7 @@ from analysis.report.words import (
     verdict_lines,
 )
 from analysis.stats import cells as cells_mod
-from analysis.stats import compute, convergence, stability
+from analysis.stats import compute, convergence, coverage, improvement, stability
 from analysis.stats.cells import StudyCells
 from analysis.stats.claim import add_to_summary, claim_table
 from analysis.stats.estimators import ESTIMATOR, N_BOOT
@@ -72,12 +74,21 @@ def _figures(table, study, cells_df, curves, aggregate, out: Path, chosen=()) ->
     add(plots.arch_distributions(study.trials, out / "arch_distributions.png"),
         "Distribution of each method's score over the grid, per architecture.")
     at_budget = compute.budgeted(study.trials)
-    add(plots.training_curves(table, cells_df, study.swept, out / "training_curves.png",
+    grid_table = table[table["phase"] != "confirmation"] if "phase" in table else table
+    add(plots.training_curves(grid_table, cells_df, study.swept, out / "training_curves.png",
                               x="grad_calls" if at_budget else "iteration"),
         "Training curves of each method's published-default cell and tuned best cell, every seed, against "
         + ("gradient calls (equal compute: every trial ends at the same budget)." if at_budget
            else "iterations (equal iterations: methods differ in gradient calls per iteration)."))
     return figures
+
+
+def seed_counts(study: StudyCells) -> list[int]:
+    """The seed counts the intervals rest on: the fewest seeds of a scored grid cell, and of a cell
+    confirmed on fresh seeds (two or more)."""
+    counts = [mc.min_seeds for mc in study.methods if not mc.cells.empty and mc.min_seeds >= 2]
+    fresh = [len(s.values) for mc in study.methods for s in mc.confirmed.values() if len(s.values) >= 2]
+    return sorted(({min(counts)} if counts else set()) | ({min(fresh)} if fresh else set()))
 
 
 def _prior(trials: pd.DataFrame, swept: list[str]) -> str:
@@ -105,6 +116,9 @@ class ReportInputs:
     conv: pd.DataFrame = field(default_factory=pd.DataFrame)
     stab: pd.DataFrame = field(default_factory=pd.DataFrame)
     hours: dict[str, float] = field(default_factory=dict)
+    coverage: dict[int, dict] = field(default_factory=dict)  # seeds -> measured coverage of the intervals
+    plan: AnalysisPlan = field(default_factory=AnalysisPlan)
+    confirmed: bool = False  # some selected cell was scored on fresh seeds (ganstudy confirm)
 
     @property
     def n_envs(self) -> int:
@@ -120,23 +134,28 @@ def _verdict_section(r: ReportInputs) -> list[str]:
     design = r.study.trials
     return [
         "## Verdict", "",
-        *(claim_lines(r.claim, r.summary, r.n_envs, r.competitive_said) if not r.summary.empty else []),
+        *(claim_lines(r.claim, r.summary, r.n_envs, r.competitive_said, plan=r.plan,
+                      headline=headline_lines(r.aggregate, r.plan)) if not r.summary.empty else []),
         *basis_line(r.summary),
         "### Default versus its own tuned score", "",
         "Question: does a method reach its own tuned score at its published default, without tuning? "
         "\"Near\" means within 10% of the best grid cell (mean over seeds), measured against max(|tuned score|, "
-        "seed noise). Intervals are 95% bootstrap intervals over seeds.", "",
+        "seed noise).", "", intervals_line(r.coverage), "",
         *verdict_lines(r.summary, r.aggregate, design, n_envs=r.n_envs, lr_levels=lr_levels, lr_decades=lr_decades),
-        *(["### Leave one seed out", "",
+        *(["### Single-seed influence (leave one seed out)", "",
             "Each verdict above and each claim line recomputed on the same trials without one seed (every seed in "
-            "turn, no new training): does any single seed decide it?", "",
+            "turn, no new training): how much does one of the study's seeds sway it? A change mixes that seed's "
+            "influence with the power lost without it. This does not say whether a *new* seed would change a "
+            "result: fresh seeds answer that (`ganstudy confirm`"
+            + (", which this study ran for its selected cells)." if r.confirmed else ", not run for this study)."),
+            "",
             tables.markdown(tables.stability_view(r.stab, r.summary)), ""] if not r.stab.empty else []),
         "### Where the evidence is thin", "",
         *thin_evidence(r.summary, design, r.n_envs, lr_levels, lr_decades, r.study.n_imputed),
         *convergence_lines(r.conv), *stability_lines(r.stab), "",
         "### What is missing", "",
-        *missing_lines(design, r.summary), "",
-        *([tables.markdown(tables.status_counts(design)), ""]
+        *missing_lines(r.study.all_trials, r.summary), "",
+        *([tables.markdown(tables.status_counts(r.study.all_trials)), ""]
           if (~r.trials["status"].isin(("ok", "diverged"))).any() else []),
     ]
 
@@ -195,8 +214,9 @@ def _protocol_section(r: ReportInputs) -> list[str]:
         + (" (several: compare only within one)" if len(protocols) > 1 else "") + ".",
         f"- Prior (the grid, the same for every method): {_prior(trials, r.study.swept)}; seeds: "
         f"{trials['seed'].nunique() if 'seed' in trials else '—'}; trials: {len(trials)}.",
-        f"- Bootstrap: {r.study.n_boot} replicates, seeds resampled within each grid cell (environments for the "
-        "IQM), percentile intervals; seeded, so the report is reproducible.",
+        f"- Bootstrap: {r.study.n_boot} replicates, paired by seed: each replicate draws seed indices once per "
+        "environment and every cell holding those seeds takes the same draw (runs resampled within each "
+        "environment for the IQM); seeded, so the report is reproducible. " + intervals_line(r.coverage),
         f"- Expected best versus budget: {ESTIMATOR}.",
         "", "Files: `evals.parquet`/`evals.csv` (tidy table: one row per trial and evaluation), `trials.csv`, "
         "`summary.csv`, `claim.csv`, `cells.csv`, `expected_best.csv`, `aggregate.csv`, `importance.csv`, `tables.tex` "
@@ -240,15 +260,18 @@ def write_report(experiment: Path, out: Path | None = None, *, n_boot: int = N_B
     trials = tidy.trials_table(table, config_columns)
     defaults = Defaults.from_manifest(exp.manifest)
     study = cells_mod.build(trials, config_columns, defaults, n_boot=n_boot, seed=seed)
-    claim = claim_table(study, defaults)
+    plan = exp.manifest.analysis
+    claim = claim_table(study, defaults, plan)
     conv = convergence.convergence_table(study, table)
     summary_df = convergence.add_to_summary(add_to_summary(summarize(study), claim), conv)
-    stab = stability.leave_one_seed_out(trials, config_columns, defaults, summary_df, claim, n_boot=n_boot, seed=seed)
+    stab = stability.leave_one_seed_out(trials, config_columns, defaults, summary_df, claim, n_boot=n_boot, seed=seed,
+                                        plan=plan)
     if not summary_df.empty and not stab.empty:
         summary_df = summary_df.merge(stab, on=stability.KEY, how="left")
     cells_df = cells_mod.cells_table(study)
     curves = expected_best_table(study)
-    aggregate = aggregate_table(study, seed=seed)
+    aggregate = improvement.add_to_aggregate(aggregate_table(study, seed=seed),
+                                             improvement.probability_of_improvement(study, claim))
     importance = importance_table(study, seed=seed)
 
     _csv(trials, out / "trials.csv")
@@ -269,8 +292,11 @@ def write_report(experiment: Path, out: Path | None = None, *, n_boot: int = N_B
                           trials=trials, study=study, summary=summary_df, aggregate=aggregate,
                           importance=importance, claim=claim, figures=figures,
                           competitive_said="competitive" not in exp.manifest.assumed,
-                          figure_notes=(samples.missing_line(chosen),),
-                          conv=conv, stab=stab, hours=compute.hours(table))
+                          figure_notes=(samples.missing_line(chosen, recorded="samples_file" in table
+                                                            and bool(table["samples_file"].notna().any())),),
+                          conv=conv, stab=stab, hours=compute.hours(table),
+                          coverage={n: coverage.table(n) for n in seed_counts(study)}, plan=plan,
+                          confirmed=study.confirmed)
     write_text(out / "report.md", render(inputs))
     return out
 

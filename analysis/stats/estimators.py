@@ -1,14 +1,21 @@
 """Estimators: the stratified bootstrap over seeds and its intervals, Dodge's expected best of n
 trials, and the width of the near-best learning-rate range.
 
-- **Bootstrap.** One resampler serves every statistic, so that the intervals of the default score,
-  the tuned score, the one-shot gap, the robustness width and the expected-best curve come from the
-  *same* replicates: within each stratum (a grid cell, or an environment) its runs are drawn with
-  replacement, strata are never mixed (as ``rliable``'s ``StratifiedBootstrap``, Agarwal et al.,
-  NeurIPS 2021, arXiv:2108.13264). Intervals are percentile intervals (Efron & Tibshirani 1993,
-  ch. 13), checked against :func:`scipy.stats.bootstrap`. Statistics that select a winner (the best
-  cell) are re-selected in every replicate, so their intervals include the selection noise; the
-  point estimate of a maximum is still biased upwards (winner's curse).
+- **Bootstrap, paired by seed.** One resampler serves every statistic, so that the intervals of the
+  default score, the tuned score, the one-shot gap, the robustness width and the expected-best curve
+  come from the *same* replicates. Seed s gives every method and learning rate the same initial
+  weights (the trial seeds torch before building its networks), so within an environment a replicate
+  draws *seed indices* once and every cell holding those seeds takes the same draw
+  (:func:`paired_resample`): differences between cells are then paired, and the seed-to-seed spread
+  they share cancels. Cells never mix: each keeps its own runs (strata, as ``rliable``'s
+  ``StratifiedBootstrap``, Agarwal et al., NeurIPS 2021, arXiv:2108.13264). A cell that lacks some of
+  its environment's seeds (a failed or missing trial) shares its draw with the cells that hold the same
+  seeds, and is unpaired with the others. Percentile intervals (Efron & Tibshirani 1993, ch. 13) are
+  checked against :func:`scipy.stats.bootstrap`; the intervals of means and of differences of means
+  are bootstrap-t intervals on the same replicates (:mod:`analysis.stats.inference`). Statistics that
+  select a winner (the best cell) are re-selected in every replicate, so their intervals include the
+  selection noise; the point estimate of a maximum is still biased upwards (winner's curse), which is
+  why a selected cell is scored again on fresh seeds where the study has them (``ganstudy confirm``).
 - **Expected best of n** (Dodge et al. 2019, "Show your work"): see :data:`ESTIMATOR`.
 - **Learning-rate width**: decades of learning rate whose mean score is within the tolerance of the
   best, contiguous around it (1-D), or the near-best region of an lr_G x lr_D grid (2-D).
@@ -33,14 +40,34 @@ N_BOOT = 2000
 
 @dataclass
 class Replicates:
-    """``values[b]`` is bootstrap replicate ``b`` of every run, strata concatenated in input order."""
+    """``values[b]`` is bootstrap replicate ``b`` of every run, strata concatenated in input order.
+    Strata with the same ``groups`` entry were drawn with the same indices (paired by seed)."""
     values: np.ndarray  # (B, N)
     offsets: np.ndarray  # (S,) start of each stratum
     sizes: np.ndarray  # (S,)
+    groups: np.ndarray | None = None  # (S,) strata sharing a number share their draws; None: all independent
 
     def stratum_means(self) -> np.ndarray:
         """(B, S): the mean of each stratum in each replicate."""
         return np.add.reduceat(self.values, self.offsets, axis=1) / self.sizes
+
+    def stratum(self, i: int) -> np.ndarray:
+        """(B, n_i): the drawn runs of stratum ``i``, in draw order."""
+        return self.values[:, self.offsets[i]:self.offsets[i] + self.sizes[i]]
+
+    def paired(self, i: int, j: int) -> bool:
+        """Whether strata ``i`` and ``j`` took the same draws, so that run k of one pairs with run k of the other."""
+        return self.groups is not None and self.groups[i] == self.groups[j]
+
+    def select(self, strata: Sequence[int]) -> Replicates:
+        """The replicates of some strata only (in the given order), keeping their pairing."""
+        strata = np.asarray(strata, dtype=int)
+        cols = np.concatenate([np.arange(self.offsets[i], self.offsets[i] + self.sizes[i]) for i in strata]) \
+            if len(strata) else np.array([], dtype=int)
+        sizes = self.sizes[strata]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+        return Replicates(self.values[:, cols], offsets, sizes,
+                          None if self.groups is None else self.groups[strata])
 
 
 def stratified_resample(strata: Sequence[np.ndarray], n_boot: int, rng: np.random.Generator) -> Replicates:
@@ -59,6 +86,36 @@ def stratified_resample(strata: Sequence[np.ndarray], n_boot: int, rng: np.rando
         cols = (offsets[which][:, None] + np.arange(size)[None, :]).ravel()
         out[:, cols] = drawn.reshape(n_boot, -1)
     return Replicates(out, offsets, sizes)
+
+
+def paired_resample(strata: Sequence[np.ndarray], seeds: Sequence[np.ndarray], n_boot: int,
+                    rng: np.random.Generator) -> Replicates:
+    """Resample seeds, not runs: ``strata[i]`` holds one value per seed ``seeds[i]``, in an order shared
+    by every stratum (the caller sorts them). Strata holding the same seeds form a group; each
+    replicate draws that many seed indices with replacement once per group, and every stratum of the
+    group takes the values at those indices, so run k of two strata of a group comes from the same
+    seed. Groups are drawn in the order of their seed lists, so the result does not depend on the
+    order of the strata."""
+    sizes = np.array([len(s) for s in strata], dtype=int)
+    if (sizes == 0).any():
+        raise ValueError("empty stratum")
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+    names = [tuple(str(x) for x in np.asarray(s).tolist()) for s in seeds]
+    # a stratum whose seeds repeat (no seed recorded) cannot be matched by seed: it is drawn on its own
+    names = [n if len(set(n)) == len(n) else (f"unpaired {i}", *n) for i, n in enumerate(names)]
+    order = sorted(set(names), key=lambda n: (len(n), n))
+    number = {name: g for g, name in enumerate(order)}
+    groups = np.array([number[n] for n in names], dtype=int)
+    out = np.empty((n_boot, int(sizes.sum())))
+    for g in range(len(order)):
+        which = np.flatnonzero(groups == g)
+        size = int(sizes[which[0]])
+        block = np.stack([np.asarray(strata[i], dtype=float) for i in which])  # (k, size)
+        idx = rng.integers(0, size, size=(n_boot, size))  # one draw of seeds for the whole group
+        drawn = block[:, idx]  # (k, B, size)
+        cols = (offsets[which][:, None] + np.arange(size)[None, :]).ravel()
+        out[:, cols] = drawn.transpose(1, 0, 2).reshape(n_boot, -1)
+    return Replicates(out, offsets, sizes, groups)
 
 
 def percentile_interval(replicates: np.ndarray, level: float = LEVEL, axis: int = 0):

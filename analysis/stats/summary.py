@@ -6,15 +6,20 @@ Definitions (goodness g = score, or -score when lower is better; cell mean = mea
 - ``default_score``: the mean over seeds of the cell at the method's published default *set* (every
   swept setting it reads at its default, :mod:`analysis.ingest.defaults`); with an older manifest (learning
   rate only) the cells at the default learning rate, averaged over any other swept setting.
-- ``one_shot_gap`` = g(best) - g(default) >= 0 in the metric's units: what tuning the grid bought
-  over using the default ("default minus tuned" for lower-is-better scores). ``rel_gap`` = gap /
-  ``rel_gap_scale``, the scale being ``max(|best|, seed noise)`` (:func:`gap_scale`).
+- ``one_shot_gap`` = g(best) - g(default) in the metric's units: what tuning the grid bought over
+  using the default ("default minus tuned" for lower-is-better scores). In-sample (>= 0): the best
+  cell on the seeds that selected it. Where the study confirmed its cells on fresh seeds
+  (``ganstudy confirm``), both cells on those seeds instead (``gap_source``), free of the winner's
+  curse. ``rel_gap`` = gap / ``rel_gap_scale``, the scale being ``max(|best|, seed noise)``
+  (:func:`gap_scale`).
 - ``divergence_rate``: diverged / scored trials with a Wilson 95% interval; diverged trials stay in
   every other statistic with their worst-case score.
 - ``lr_width``: see :mod:`analysis.stats.estimators`. ``expected_best_1``, ``trials_to_near_best``: see
   :mod:`analysis.stats.estimators`.
-Intervals (``*_lo``, ``*_hi``) are 95% stratified-bootstrap percentile intervals over seeds and are
-left empty when a cell involved has fewer than two seeds (one seed gives no spread to resample).
+Intervals (``*_lo``, ``*_hi``) are 95% intervals over seeds, paired by seed: bootstrap-t for a mean
+or a difference of means (:mod:`analysis.stats.inference`), percentile for a statistic that
+re-selects the best cell; left empty when a cell involved has fewer than two seeds (one seed gives no
+spread to resample).
 """
 from __future__ import annotations
 
@@ -26,7 +31,8 @@ import pandas as pd
 
 from analysis.ingest.grid import ENVIRONMENT, TOLERANCE, from_good
 from analysis.stats import estimators as em
-from analysis.stats.cells import MethodCells, StudyCells
+from analysis.stats import inference
+from analysis.stats.cells import MethodCells, SeedSample, StudyCells
 from analysis.stats.compute import basis
 from analysis.stats.estimators import percentile_interval, region_2d, width_1d, wilson_interval
 
@@ -41,6 +47,17 @@ def _interval(reps: np.ndarray, mode: str, ok: bool, units: bool = True) -> tupl
     if units and mode != "max":
         lo, hi = -hi, -lo
     return float(lo), float(hi)
+
+
+def _mean_interval(sample: SeedSample | None, reps: np.ndarray | None, mode: str, ok: bool) -> tuple[float, float]:
+    """Interval of a mean score over seeds, in score units: bootstrap-t (or Student's t) from the seeds;
+    the percentile interval of ``reps`` only when its cells do not hold the same seeds."""
+    if not ok:
+        return NAN, NAN
+    if sample is None:
+        return _interval(reps, mode, ok) if reps is not None else (NAN, NAN)
+    lo, hi = inference.interval(sample.values, sample.reps)
+    return (float(lo), float(hi)) if mode == "max" else (-float(hi), -float(lo))
 
 
 def _averaging(keys: pd.Series, levels: np.ndarray) -> np.ndarray:
@@ -171,6 +188,7 @@ def _default_vs_tuned(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
         return row
     d_good, d_reps = float(good[default].mean()), reps[:, default].mean(axis=1)
     d_ok = int(mc.cells.loc[default, "n_seeds"].min()) >= 2
+    d_sample = mc.sample(np.flatnonzero(default))
     gap, gap_reps = good[b] - d_good, best_reps - d_reps
     scale, scale_basis = gap_scale(good[b], noise)
     scale_reps = np.maximum(np.abs(best_reps), 0.0 if math.isnan(noise) else noise)
@@ -178,14 +196,46 @@ def _default_vs_tuned(mc: MethodCells, study: StudyCells) -> dict[str, Any]:
         rel_reps = np.where(scale_reps > 0, gap_reps / scale_reps, np.nan)
     row.update({
         "default_score": from_good(d_good, mc.mode),
-        **dict(zip(("default_score_lo", "default_score_hi"), _interval(d_reps, mc.mode, d_ok))),
+        **dict(zip(("default_score_lo", "default_score_hi"), _mean_interval(d_sample, d_reps, mc.mode, d_ok))),
         "default_seeds": int(mc.cells.loc[default, "n_seeds"].sum()),
         "one_shot_gap": float(gap),
         **dict(zip(("one_shot_gap_lo", "one_shot_gap_hi"), _interval(gap_reps, "max", ci_ok))),
         "rel_gap": gap / scale, "rel_gap_scale": scale, "rel_gap_basis": scale_basis,
         **dict(zip(("rel_gap_lo", "rel_gap_hi"), _interval(rel_reps, "max", ci_ok))),
     })
-    row["default_near_best"] = bool(row["rel_gap"] <= TOLERANCE) if not math.isnan(scale) else gap == 0
+    row["gap_source"] = "in_sample"
+    row.update(_confirmed(mc, noise))
+    row["default_near_best"] = bool(row["rel_gap"] <= TOLERANCE) if not math.isnan(row["rel_gap_scale"]) \
+        else row["one_shot_gap"] == 0
+    return row
+
+
+def _confirmed(mc: MethodCells, noise: float) -> dict[str, Any]:
+    """With fresh seeds for both the default cell and the selected cell (``ganstudy confirm``): both
+    scores on them, and the one-shot gap measured there in place of the in-sample one, a paired
+    difference with a bootstrap-t interval (no re-selection: the cell was chosen on other seeds, so the
+    gap can come out negative)."""
+    default, tuned = mc.confirmed.get("default"), mc.confirmed.get("tuned")
+    if default is None or tuned is None:
+        return {}
+    row: dict[str, Any] = {"confirmed_seeds": len(tuned.values), "confirmed_cell": mc.cells.iloc[
+        int(np.argmax(mc.good))]["cell"]}
+    for name, sample in (("confirmed_default_score", default), ("confirmed_best_score", tuned)):
+        row[name] = from_good(float(sample.values.mean()), mc.mode)
+        row[f"{name}_lo"], row[f"{name}_hi"] = _mean_interval(sample, None, mc.mode, len(sample.values) >= 2)
+    difference = tuned.minus(default) if tuned is not default else \
+        SeedSample(np.zeros_like(tuned.values), np.zeros_like(tuned.reps), tuned.group, tuned.seeds)
+    if difference is None:  # not the same fresh seeds (a failed trial): Welch's t
+        stats = inference.welch(tuned.values, default.values)
+    else:
+        stats = inference.describe(difference.values, difference.reps)
+    scale, basis = gap_scale(float(tuned.values.mean()), noise)
+    ok = not math.isnan(scale)
+    row.update({"one_shot_gap": stats["point"], "one_shot_gap_lo": stats["lo"], "one_shot_gap_hi": stats["hi"],
+                "rel_gap": stats["point"] / scale if ok else NAN, "rel_gap_scale": scale, "rel_gap_basis": basis,
+                # the scale taken as known: the interval of the gap, divided by it
+                "rel_gap_lo": stats["lo"] / scale if ok else NAN, "rel_gap_hi": stats["hi"] / scale if ok else NAN,
+                "gap_source": "confirmed"})
     return row
 
 

@@ -75,3 +75,13 @@ def test_an_unknown_format_or_field_is_refused_by_name():
     broken["optimizers"] = {"adam": {"default_lr": 1e-4, "defaults": {}, "uses": []}}  # competitive missing
     with pytest.raises(ValidationError, match="optimizers.adam.competitive"):
         manifest.parse(broken)
+
+
+def test_the_analysis_plan_comes_from_the_spec_with_defaults_for_older_studies():
+    assert manifest.parse(current()).analysis == manifest.AnalysisPlan()
+    plan = manifest.parse(current(spec={"name": "s", "analysis": {"equivalence_margin": 0.2,
+                                                                  "primary": {"against": "adam_tuned"}}})).analysis
+    assert plan.equivalence_margin == 0.2 and plan.primary.against == "adam_tuned"
+    assert plan.primary.pairing == "same_regularizer"
+    with pytest.raises(ValidationError, match="surprise"):
+        assert manifest.parse(current(spec={"analysis": {"surprise": 1}})).analysis

@@ -40,6 +40,9 @@ grid: {optimizer: [adam, acgd], lr: [1.0e-3, 1.0e-2], seed: [0, 1, 2]}
     ("name: t\nenvironments: [{lr: 0.1}]\ngrid: {lr: [0.1]}\n", "environments[0].lr: set both in an environment"),
     ("name: t\nenvironments: [{max_grad_calls: 600}, {max_grad_calls: 1200}]\n",
      "environments: two trials differ only in their run length (max_grad_calls 600 and 1200)"),
+    ("name: t\nanalysis: {margin: 0.1}\n", "analysis.margin: unknown key"),
+    ("name: t\nanalysis: {primary: {against: sgd}}\n", "analysis.primary.against: Input should be 'adam_default'"),
+    ("name: t\nanalysis: {equivalence_margin: 0}\n", "analysis.equivalence_margin: Input should be greater than 0"),
 ])
 def test_invalid_spec_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, text, where):
     spec = _spec(tmp_path, text)
@@ -173,4 +176,8 @@ def test_a_study_manifest_is_written_in_the_current_format_and_reads_back(tmp_pa
     assert json.loads((tmp_path / manifest.FILENAME).read_text())["format_version"] == FORMAT_VERSION
     read = manifest.read(tmp_path)
     assert read == built and len(read.trials) == 12
+    # the analysis plan is recorded in the manifest's spec, where the torch-free report reads it
+    assert read.spec["analysis"] == {"equivalence_margin": 0.1,
+                                     "primary": {"against": "adam_default", "pairing": "same_regularizer"}}
+    assert read.analysis.primary.pairing == "same_regularizer"
     assert read.optimizers["acgd"].competitive and not read.optimizers["adam"].competitive
