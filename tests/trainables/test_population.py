@@ -88,8 +88,9 @@ def test_a_budgeted_population_stops_each_member_at_its_budget(float64):
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"optimizer": "ogda"}, "optimizer: ogda"), ({"arch": "dcgan", "dataset": "digits"}, "arch: dcgan"),
-    ({"regularizer": "alr"}, "regularizer: alr"), ({"spectral_norm": True}, "spectral_norm")])
+    ({"optimizer": "ogda"}, "optimizer: ogda"), ({"regularizer": "alr"}, "regularizer: alr"),
+    ({"spectral_norm": True}, "spectral_norm"),
+    ({"arch": "dcgan", "dataset": "digits", "spectral_norm": True}, "spectral_norm")])
 def test_what_cannot_batch_is_refused_by_name(change, field):
     from trainables.config import make_config
 

@@ -7,7 +7,7 @@ import torch
 
 from trainables.game import Batch
 from trainables.losses.adversarial import Loss
-from trainables.population.stacked import StackedMLP
+from trainables.population.stacked import Stacked
 from trainables.population.streams import MemberStreams
 from trainables.regularizers.base import Regularizer
 
@@ -15,7 +15,7 @@ Tensor = torch.Tensor
 
 
 class PopulationGame:
-    def __init__(self, G: StackedMLP, D: StackedMLP, loss: Loss, d_regularizer: Regularizer | None,
+    def __init__(self, G: Stacked, D: Stacked, loss: Loss, d_regularizer: Regularizer | None,
                  data, cfg, device: torch.device, streams: MemberStreams):
         self.G, self.D, self.loss, self.regularizer = G, D, loss, d_regularizer
         self.data, self.cfg, self.device, self.streams = data, cfg, device, streams
