@@ -15,18 +15,29 @@ from study.spec import PopulationSetting
 from trainables.config import TrialConfig
 from trainables.population.loop import MEMBERS, member_folder
 
-__all__ = ["MEMBERS", "group", "is_population", "member_folder", "member_reports", "plan"]
+__all__ = ["MEMBERS", "group", "is_population", "member_folder", "member_reports", "plan", "reason_alone"]
+
+
+def reason_alone(cfg: TrialConfig, setting: PopulationSetting) -> str | None:
+    """Why this trial trains alone under ``setting``, as ``field: reason``; None if it may batch."""
+    from trainables.population import refusal
+
+    if setting.max_members == 1:
+        return "population.max_members: 1"
+    if cfg.arch not in setting.archs:
+        return (f"population.archs: {cfg.arch} is not listed "
+                "(image architectures batch on request: on a CPU they do not pay)")
+    return refusal(cfg)
+
 
 def group(configs: Sequence[TrialConfig], setting: PopulationSetting) -> list[list[TrialConfig]]:
     """The configs as populations of at most ``setting.max_members``, in grid order (a population
     takes its place at its first member); a config that cannot batch is a population of one."""
-    from trainables.population import refusal
-
     axes = set(setting.axes)
     open_groups: dict[str, list[TrialConfig]] = {}
     out: list[list[TrialConfig]] = []
     for cfg in configs:
-        if setting.max_members == 1 or refusal(cfg) is not None:
+        if reason_alone(cfg, setting) is not None:
             out.append([cfg])
             continue
         shared = repr(sorted((k, repr(v)) for k, v in cfg.model_dump().items() if k not in axes))
@@ -41,15 +52,12 @@ def group(configs: Sequence[TrialConfig], setting: PopulationSetting) -> list[li
 def plan(configs: Sequence[TrialConfig], setting: PopulationSetting) -> list[str]:
     """What ``group`` makes of the configs, in lines for ``ganstudy validate``: how many trials train
     together, and why the others train alone."""
-    from trainables.population import refusal
-
     groups = group(configs, setting)
     together = [g for g in groups if len(g) > 1]
     alone = [g[0] for g in groups if len(g) == 1]
     lines = [f"populations: {sum(map(len, together))} trial(s) in {len(together)} population(s)"
              + (f" of up to {max(map(len, together))} members" if together else "") + f", {len(alone)} alone"]
-    why = Counter("population.max_members: 1" if setting.max_members == 1 else refusal(c) or "no other member"
-                  for c in alone)
+    why = Counter(reason_alone(c, setting) or "no other member" for c in alone)
     lines += [f"  alone, {n} trial(s): {reason}" for reason, n in why.items()]
     return lines
 

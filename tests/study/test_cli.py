@@ -75,6 +75,21 @@ def test_validate_says_which_trials_train_together_and_why_the_others_train_alon
         "populations: 0 trial(s) in 0 population(s), 12 alone", "  alone, 12 trial(s): population.max_members: 1"]
 
 
+def test_image_architectures_train_alone_unless_the_spec_lists_them(tmp_path, capsys):
+    text = ("name: t\ntrial: {dataset: digits, arch: dcgan, z_dim: 8, iterations: 20, eval_every: 10}\n"
+            "grid: {optimizer: [adam], lr: [1.0e-4, 1.0e-3]}\n")
+    assert main(["validate", str(_spec(tmp_path, text))]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "populations: 0 trial(s) in 0 population(s), 2 alone",
+        "  alone, 2 trial(s): population.archs: dcgan is not listed (image architectures batch on request: "
+        "on a CPU they do not pay)"]
+    assert main(["validate", str(_spec(tmp_path, text + "population: {archs: [mlp, dcgan]}\n"))]) == 0
+    together = "populations: 2 trial(s) in 1 population(s) of up to 2 members, 0 alone"
+    assert capsys.readouterr().out.splitlines()[1] == together
+    assert main(["validate", str(_spec(tmp_path, text + "population: {archs: [vgg]}\n"))]) == 2
+    assert "population.archs: unknown arch 'vgg'; registered: dcgan, mlp, resnet" in capsys.readouterr().err
+
+
 def test_a_population_setting_outside_its_axes_is_one_line(tmp_path, capsys):
     assert main(["validate", str(_spec(tmp_path, GOOD + "population: {axes: [width]}\n"))]) == 2
     assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'spec.yaml'}: population.axes.0")

@@ -99,8 +99,9 @@ def solo_only(monkeypatch):
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"optimizer": "ogda"}, "optimizer: ogda"), ({"arch": "dcgan", "dataset": "digits"}, "arch: dcgan"),
-    ({"regularizer": "gp+solo_only"}, "regularizer: solo_only"), ({"spectral_norm": True}, "spectral_norm")])
+    ({"optimizer": "ogda"}, "optimizer: ogda"), ({"regularizer": "gp+solo_only"}, "regularizer: solo_only"),
+    ({"spectral_norm": True}, "spectral_norm"),
+    ({"arch": "dcgan", "dataset": "digits", "spectral_norm": True}, "spectral_norm")])
 def test_what_cannot_batch_is_refused_by_name(solo_only, change, field):
     cfg = make_config({**SMALL, "optimizer": "adam", "regularizer": "none", **change})
     assert refusal(cfg).startswith(field)

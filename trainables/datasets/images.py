@@ -96,8 +96,8 @@ class ImageDataset:
 
 
 def to_float(images: Tensor) -> Tensor:
-    """uint8 [0, 255] -> float [-1, 1]."""
-    return images.float().div_(127.5).sub_(1.0)
+    """uint8 [0, 255] -> float [-1, 1], in torch's default dtype (float32 unless a test asks for float64)."""
+    return images.to(torch.get_default_dtype()).div_(127.5).sub_(1.0)
 
 
 def to_uint8(images: Tensor) -> Tensor:

@@ -8,7 +8,7 @@ import torch
 
 from trainables.game import Batch
 from trainables.losses.adversarial import Loss
-from trainables.population.stacked import StackedMLP
+from trainables.population.stacked import Stacked
 from trainables.population.streams import MemberStreams
 from trainables.regularizers.base import Regularizer
 from trainables.regularizers.members import member_grads
@@ -17,7 +17,7 @@ Tensor = torch.Tensor
 
 
 class PopulationGame:
-    def __init__(self, G: StackedMLP, D: StackedMLP, loss: Loss, d_regularizer: Regularizer | None,
+    def __init__(self, G: Stacked, D: Stacked, loss: Loss, d_regularizer: Regularizer | None,
                  data, cfg, device: torch.device, streams: MemberStreams, g_regularizer: Regularizer | None = None):
         self.G, self.D, self.loss, self.regularizer = G, D, loss, d_regularizer
         self.g_regularizer = g_regularizer

@@ -22,7 +22,7 @@ from trainables.loop import Trial
 from trainables.population.alternating import PopulationAlternating
 from trainables.population.competitive import PopulationGeneralSum, PopulationZeroSum
 from trainables.population.game import PopulationGame
-from trainables.population.stacked import StackedMLP
+from trainables.population.stacked import STACKS, frozen_buffers
 from trainables.population.streams import MemberStreams
 from trainables.regularizers import compose
 
@@ -44,8 +44,9 @@ def refusal(cfg: TrialConfig) -> str | None:
     if cfg.optimizer not in BATCHED_OPTIMIZERS:
         return (f"optimizer: {cfg.optimizer} does not train in a population yet "
                 f"(populations batch {', '.join(BATCHED_OPTIMIZERS)}); train it alone")
-    if cfg.arch != "mlp":
-        return f"arch: {cfg.arch} does not train in a population yet (populations batch mlp); train it alone"
+    if cfg.arch not in STACKS:
+        return (f"arch: {cfg.arch} does not train in a population yet (populations batch {', '.join(STACKS)}); "
+                "train it alone")
     if cfg.spectral_norm:
         return "spectral_norm: populations do not batch spectral normalisation; train it alone"
     for part in compose.parts(cfg.regularizer):
@@ -79,8 +80,8 @@ class Population:
         first = self.members[0]
         self.cfg, self.device = first.cfg, first.device
         self.streams = MemberStreams(states)
-        self.G = StackedMLP([m.G for m in self.members])
-        self.D = StackedMLP([m.D for m in self.members])
+        stack = STACKS[self.cfg.arch]
+        self.G, self.D = stack([m.G for m in self.members]), stack([m.D for m in self.members])
         self.game = PopulationGame(self.G, self.D, first.game.loss, first.game.d_regularizer, first.data,
                                    self.cfg, self.device, self.streams, g_regularizer=first.game.g_regularizer)
         self.method = METHODS[self.cfg.optimizer](self.game, self.cfg, [c.lr_generator for c in cfgs],
@@ -103,7 +104,8 @@ class Population:
         active = [k for k in range(len(self)) if bool(self.active[k])]
         self.streams.stepping = self.active.tolist()
         start = time.perf_counter()
-        stats = self.method.step(self.active)  # per member: its step's stats, None where its solo raised
+        with frozen_buffers(self.active, (self.G, self.D)):  # BatchNorm statistics of frozen members stay
+            stats = self.method.step(self.active)  # per member: its step's stats, None where its solo raised
         # each member is charged its share of the time, and exactly the gradient calls it spent
         seconds = (time.perf_counter() - start) / len(active)
         due = []
@@ -127,14 +129,15 @@ class Population:
         self.D.write_member(k, self.members[k].D)
 
     def state(self) -> dict[str, Any]:
-        return {"G": [t.detach().clone() for t in self.G.parameters()],
-                "D": [t.detach().clone() for t in self.D.parameters()],
+        return {"G": [t.detach().clone() for t in (*self.G.parameters(), *self.G.buffers())],
+                "D": [t.detach().clone() for t in (*self.D.parameters(), *self.D.buffers())],
                 "method": self.method.state_dict(), "streams": [s.clone() for s in self.streams.states],
                 "progress": [asdict(m.progress) for m in self.members]}
 
     def restore(self, state: dict[str, Any]) -> None:
         with torch.no_grad():
-            for mine, saved in ((self.G.parameters(), state["G"]), (self.D.parameters(), state["D"])):
+            for mine, saved in (((*self.G.parameters(), *self.G.buffers()), state["G"]),
+                                ((*self.D.parameters(), *self.D.buffers()), state["D"])):
                 for t, s in zip(mine, saved):
                     t.copy_(s)
         self.method.load_state_dict(state["method"])
