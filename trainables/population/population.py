@@ -22,6 +22,7 @@ from trainables.loop import Trial
 from trainables.population.alternating import PopulationAlternating
 from trainables.population.competitive import PopulationGeneralSum, PopulationZeroSum
 from trainables.population.game import PopulationGame
+from trainables.population.heap import keep_freed_memory
 from trainables.population.stacked import STACKS, frozen_buffers
 from trainables.population.streams import MemberStreams
 from trainables.regularizers import compose
@@ -72,6 +73,7 @@ class Population:
             if shared_settings(cfg) != shared_settings(cfgs[0]):
                 differ = sorted(k for k, v in shared_settings(cfg).items() if shared_settings(cfgs[0])[k] != v)
                 raise ValueError(f"population: members differ in {', '.join(differ)} (only {', '.join(AXES)} may)")
+        keep_freed_memory()  # a step's large tensors would otherwise page-fault every step (see heap)
         states = []
         self.members: list[Trial] = []
         for cfg in cfgs:  # each seeds torch and builds its players exactly as alone
