@@ -220,15 +220,21 @@ def resume(study: str | Path, *, address: str | None = None) -> Location:
     return study_dir
 
 
+def _grid_study(study: str | Path, refusal: str) -> tuple[Location, Manifest]:
+    """A study folder and its manifest, refused with ``refusal`` when it holds a search."""
+    study_dir = location(study)
+    data = _read(study_dir)
+    if any(e.kind == "optuna" for e in data.experiments):
+        raise UserError(str(study_dir), refusal)
+    return study_dir, data
+
+
 def extend_budget(study: str | Path, max_grad_calls: int, *, address: str | None = None) -> tuple[Location, int]:
     """Continue every finished, budgeted trial of the study from its final checkpoint to
     ``max_grad_calls`` gradient calls (diverged trials stay as they are); the number continued."""
     if max_grad_calls < 1:
         raise UserError(f"--max-grad-calls {max_grad_calls}", "a budget is a positive number of gradient calls")
-    study_dir = location(study)
-    data = _read(study_dir)
-    if any(e.kind == "optuna" for e in data.experiments):
-        raise UserError(str(study_dir), "--max-grad-calls continues grid trials; a search study has none")
+    study_dir, data = _grid_study(study, "--max-grad-calls continues grid trials; a search study has none")
     return study_dir, _continue(study_dir, data, {t.key: max_grad_calls for t in data.trials},
                                 where="--max-grad-calls", address=address)
 
@@ -344,10 +350,7 @@ def confirm(study: str | Path, *, seeds: int, address: str | None = None) -> tup
     compare_gan's third phase). Returns the study, the fresh seeds and the number of new trials."""
     if seeds < 2:
         raise UserError(f"--seeds {seeds}", "at least 2 fresh seeds (an interval needs two)")
-    study_dir = location(study)
-    data = _read(study_dir)
-    if any(e.kind == "optuna" for e in data.experiments):
-        raise UserError(str(study_dir), "confirm re-runs grid cells on fresh seeds; a search study has no cells")
+    study_dir, data = _grid_study(study, "confirm re-runs grid cells on fresh seeds; a search study has no cells")
     left = unfinished(study_dir)
     if left:
         raise UserError(str(study_dir), f"{sum(left.values())} trial(s) are unfinished; cells are selected on "

@@ -27,14 +27,6 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture
-def float64():
-    dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(dtype)
-
-
 # -- games: players (max/G, min/D) and per-step losses from a seeded generator ----------------
 def mlp_gan(dtype=torch.float64):
     torch.manual_seed(0)

@@ -13,16 +13,8 @@ SMALL = {"dataset": "ring8", "arch": "mlp", "loss": "wgan", "width": 16, "depth"
 MEMBERS = [{"seed": 0, "lr": 1e-3}, {"seed": 1, "lr": 3e-3}, {"seed": 2, "lr": 1e-2, "lr_g": 2e-3, "lr_d": 5e-3}]
 
 
-@pytest.fixture
-def float64():
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
-
-
-def configs(optimizer, regularizer, **extra):
-    return [{**SMALL, "optimizer": optimizer, "regularizer": regularizer, **m, **extra} for m in MEMBERS]
+def configs(optimizer, regularizer, members=MEMBERS, **extra):
+    return [{**SMALL, "optimizer": optimizer, "regularizer": regularizer, **m, **extra} for m in members]
 
 
 def _relative(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -3,7 +3,7 @@ step -- same weights, the same CG (GMRES) iterations and gradient calls, the sam
 import pytest
 import torch
 
-from tests.trainables.test_population import MEMBERS, SMALL
+from tests.trainables.test_population import configs
 from trainables.config import make_config
 from trainables.loop import Trial, train
 from trainables.population import Population
@@ -11,18 +11,6 @@ from trainables.population.loop import train_population
 
 # solver diagnostics that are counts or flags: a member's must equal its solo trial's exactly
 EXACT = ("grad_calls", "cg_iters", "cg_converged", "cg_capped", "hvp_calls")
-
-
-@pytest.fixture
-def float64():
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
-
-
-def configs(optimizer, regularizer, members=MEMBERS, **extra):
-    return [{**SMALL, "optimizer": optimizer, "regularizer": regularizer, **m, **extra} for m in members]
 
 
 def recording(trial: Trial) -> list:

@@ -29,14 +29,6 @@ IMAGES = {"dataset": "digits", "loss": "wgan", "width_mult": 1 / 16, "batch_size
 MEMBERS = [{"seed": 0, "lr": 1e-4}, {"seed": 1, "lr": 3e-4}, {"seed": 2, "lr": 1e-3, "lr_g": 2e-4, "lr_d": 5e-4}]
 
 
-@pytest.fixture
-def float64():
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
-
-
 def gauge(G: torch.nn.Module, z_dim: int) -> set[str]:
     """G's biases whose training-mode output does not depend on them, and the running means they shift."""
     rng = torch.Generator().manual_seed(1)

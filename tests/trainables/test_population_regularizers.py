@@ -8,7 +8,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from tests.trainables.test_population import MEMBERS, SMALL
+from tests.trainables.test_population import configs
 from tests.trainables.test_population_competitive import EXACT, assert_same_parameters, run_population, run_solo
 from trainables.config import make_config
 from trainables.population import Population
@@ -17,18 +17,6 @@ from trainables.registry import REGULARIZERS
 
 REGULARIZERS_UNDER_TEST = ("alr", "advas", "brc", "gp+advas")
 COMPETITIVE = ("bcgd", "acgd", "gacgd")
-
-
-@pytest.fixture
-def float64():
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
-
-
-def configs(optimizer, regularizer, members=MEMBERS, **extra):
-    return [{**SMALL, "optimizer": optimizer, "regularizer": regularizer, **m, **extra} for m in members]
 
 
 def allowed(optimizer: str, regularizer: str) -> bool:
