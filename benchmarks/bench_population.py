@@ -8,11 +8,16 @@ ratio, and the arithmetic floor: the matrix-multiply FLOPs of one population ite
 ``torch.utils.flop_counter``) at the measured peak of ``baddbmm`` on the same shapes, and the share
 of that floor the population reaches. For acgd the population iteration runs until its slowest
 member's CG solve stops (the others' rows idle meanwhile), while each solo trial stops on its own: the
-ratio includes that. What does not batch yet (the digits DCGAN) is listed with the reason. On CUDA
-(``--device cuda``) it also runs K = 1,000.
+ratio includes that. On CUDA (``--device cuda``) it also runs K = 1,000.
 
-    python benchmarks/bench_population.py            # about two minutes on one core
-    python benchmarks/bench_population.py --quick    # K = 5 only, fewer iterations
+Then the digits DCGAN (the image architectures batch through ``torch.vmap``: grouped convolutions),
+adam+none at its defaults (16x16, 64 base channels, batch 256) and at a quarter of the width and batch
+64, K = 5 (and 35 at full size without ``--quick``), and the digits ResNet at a quarter of its width
+(32 channels) and batch 64, K = 5: population against solo trials, interleaved in the same way, and no
+floor (the ``baddbmm`` peak does not bound convolutions).
+
+    python benchmarks/bench_population.py            # about 15 minutes on one core (the K = 35 DCGAN: 10)
+    python benchmarks/bench_population.py --quick    # K = 5 only, fewer iterations (about 3 minutes)
 """
 from __future__ import annotations
 
@@ -34,7 +39,12 @@ from trainables.population import Population, refusal  # noqa: E402
 TOY = {"dataset": "ring8", "arch": "mlp", "loss": "wgan", "width": 64, "depth": 2, "batch_size": 128,
        "z_dim": 2, "iterations": 10**6, "eval_every": 10**6, "eval_samples": 2500}
 METHODS = [("adam", "none"), ("adam", "gp"), ("acgd", "none"), ("acgd", "gp")]
-DIGITS = {"dataset": "digits", "arch": "dcgan", "loss": "wgan", "optimizer": "adam", "regularizer": "none"}
+DIGITS = {"dataset": "digits", "arch": "dcgan", "loss": "wgan", "optimizer": "adam", "regularizer": "none",
+          "iterations": 10**6, "eval_every": 10**6}
+# (label, settings, K) of the digits image cases; K = 35 only without --quick
+QUARTER = {"width_mult": 0.25, "batch_size": 64}
+DIGITS_CASES = [("width 1, batch 256", {}, 5), ("width 1/4, batch 64", QUARTER, 5),
+                ("width 1/4, batch 64", {**QUARTER, "arch": "resnet"}, 5), ("width 1, batch 256", {}, 35)]
 
 
 def members(optimizer: str, regularizer: str, k: int, device: str) -> list[dict]:
@@ -94,6 +104,31 @@ def case(optimizer: str, regularizer: str, k: int, iterations: int, rounds: int,
     return line
 
 
+def image_case(label: str, settings: dict, k: int, iterations: int, rounds: int, device: str) -> str:
+    """A digits population against its K solo trials (member-iterations per second, interleaved)."""
+    lrs = [10 ** (-5 + 3 * i / max(k - 1, 1)) for i in range(k)]
+    cfgs = [{**DIGITS, **settings, "seed": i, "lr": lr, "device": device} for i, lr in enumerate(lrs)]
+    why = refusal(make_config(cfgs[0]))
+    if why:
+        return f"digits {cfgs[0]['arch']} ({label}) K={k:<3d} trains alone ({why})"
+    population = Population(cfgs)
+    solos = [Trial(make_config(c)) for c in cfgs]
+    population.step()  # warm-up
+    for s in solos:
+        s.step()
+    pop_s, solo_s = [], []
+    for _ in range(rounds):
+        pop_s.append(_time(population.step, iterations, device))
+        solo_s.append(_time(lambda: [s.step() for s in solos], iterations, device))
+    pop_rate = k * iterations / statistics.median(pop_s)
+    solo_rate = k * iterations / statistics.median(solo_s)
+    return (f"digits {cfgs[0]['arch']:6s} adam+none ({label}) K={k:<3d} population {pop_rate:6.2f} member-it/s"
+            f"  ({statistics.median(pop_s) / iterations:6.2f} s per population iteration)"
+            f"  solo {solo_rate:6.2f} member-it/s  speedup {pop_rate / solo_rate:5.2f}x"
+            f"  (rounds: population {', '.join(f'{t / iterations:.2f}' for t in pop_s)} s/it,"
+            f" solo {', '.join(f'{t / iterations:.2f}' for t in solo_s)} s/it)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -113,8 +148,11 @@ def main() -> None:
     for optimizer, regularizer in METHODS:
         for k in sizes:
             print(case(optimizer, regularizer, k, iterations, args.rounds, args.device), flush=True)
-    why = refusal(make_config(DIGITS))
-    print(f"digits dcgan adam+none trains alone ({why})" if why else "digits dcgan: batches")
+    for label, settings, k in DIGITS_CASES:
+        if k > 5 and args.quick:
+            continue
+        its = 1 if k > 5 else max(1, iterations // 10)  # a full-size member-iteration: about 2 s on one core
+        print(image_case(label, settings, k, its, args.rounds, args.device), flush=True)
 
 
 if __name__ == "__main__":

@@ -82,10 +82,10 @@ class PopulationSetting(BaseModel):
     # (benchmarks/bench_population.py); beyond ~64 a population holds too much of a study in one
     # Tune trial for a cluster to spread it
     max_members: int = Field(64, ge=1)
-    # dcgan and resnet batch exactly too, but on one CPU thread a digits DCGAN population ran at 0.84x
-    # (full size) to 1.07x (a quarter of the width) the member-trials per core-second of its solo trials
-    # (bench_population.py), while holding one core where its trials alone could use K: by default the
-    # image architectures train alone; list them where it pays (a GPU: unmeasured)
+    # dcgan and resnet batch exactly too, but on one CPU thread a digits DCGAN population ran at 0.42x
+    # (full size, K = 35) to 1.17x (a quarter of the width, K = 5) the member-trials per core-second of
+    # its solo trials (bench_population.py), while holding one core where its trials alone could use K:
+    # by default the image architectures train alone; list them where it pays (a GPU: unmeasured)
     archs: list[str] = Field(["mlp"], min_length=1)
 
     @field_validator("archs")

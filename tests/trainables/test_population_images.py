@@ -11,7 +11,7 @@ from itself by as much in the same tensors when run in ``channels_last`` memory 
 higher rates (lr 1e-2, batch 8) by 1e-5 to 3e-4, as a member then differs from its solo trial; an
 error message names such a tensor as gauge.
 
-30 iterations rather than 50, to keep the six float64 cases near two minutes on two shared cores.
+30 iterations rather than 50, to keep the eight float64 cases near a minute and a half on two shared cores.
 """
 import copy
 
