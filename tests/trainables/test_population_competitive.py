@@ -69,19 +69,28 @@ def assert_same_parameters(mine: Trial, theirs: Trial) -> None:
         assert float((a - b).norm() / b.norm().clamp_min(1e-300)) < 1e-6
 
 
+def members_and_solo_trials(cfgs, iterations: int, *, same_steps=None):
+    """Each member of a population of ``cfgs`` after ``iterations`` steps, and its solo trial, once both
+    are checked to match: parameters, every step (``same_steps``, by default ``assert_same_steps``),
+    gradient calls and iterations."""
+    same_steps = same_steps or assert_same_steps
+    population, steps = run_population(cfgs, iterations)
+    for k, cfg in enumerate(cfgs):
+        solo, solo_steps = run_solo(cfg, iterations)
+        population.sync(k)
+        member = population.members[k]
+        assert_same_parameters(member, solo)
+        same_steps(steps[k], solo_steps)
+        assert member.progress.grad_calls == solo.progress.grad_calls
+        assert member.progress.iteration == solo.progress.iteration == iterations
+        yield member, solo
+
+
 @pytest.mark.parametrize("optimizer", ["acgd", "bcgd", "gacgd"])
 @pytest.mark.parametrize("regularizer", ["none", "gp", "r1"])
 def test_members_match_their_solo_trials_step_by_step(float64, optimizer, regularizer):
     cfgs = configs(optimizer, regularizer)
-    population, steps = run_population(cfgs, 50)
-    for k, cfg in enumerate(cfgs):
-        solo, solo_steps = run_solo(cfg, 50)
-        population.sync(k)
-        member = population.members[k]
-        assert_same_parameters(member, solo)
-        assert_same_steps(steps[k], solo_steps)
-        assert member.progress.grad_calls == solo.progress.grad_calls
-        assert member.progress.iteration == solo.progress.iteration == 50
+    for member, solo in members_and_solo_trials(cfgs, 50):
         assert member.progress.solver_solves == solo.progress.solver_solves == 50
         assert member.progress.solver_cap_hits == solo.progress.solver_cap_hits
 

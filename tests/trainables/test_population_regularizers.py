@@ -9,7 +9,13 @@ import torch
 from pydantic import ValidationError
 
 from tests.trainables.test_population import configs
-from tests.trainables.test_population_competitive import EXACT, assert_same_parameters, run_population, run_solo
+from tests.trainables.test_population_competitive import (
+    EXACT,
+    assert_same_parameters,
+    members_and_solo_trials,
+    run_population,
+    run_solo,
+)
 from trainables.config import make_config
 from trainables.population import Population
 from trainables.population.population import BATCHED_OPTIMIZERS
@@ -64,15 +70,7 @@ def settings(regularizer: str) -> dict:
 def test_members_match_their_solo_trials_after_50_iterations(float64, optimizer, regularizer):
     # alr+brc: ALR's draws and power iterations also run inside BRC's evaluation of D's loss
     cfgs = configs(optimizer, regularizer, **settings(regularizer))
-    population, steps = run_population(cfgs, 50)
-    for k, cfg in enumerate(cfgs):
-        solo, solo_steps = run_solo(cfg, 50)
-        population.sync(k)
-        member = population.members[k]
-        assert_same_parameters(member, solo)
-        assert_same_steps(steps[k], solo_steps)
-        assert member.progress.grad_calls == solo.progress.grad_calls
-        assert member.progress.iteration == solo.progress.iteration == 50
+    assert len(list(members_and_solo_trials(cfgs, 50, same_steps=assert_same_steps))) == len(cfgs)
 
 
 def test_alr_counts_its_power_iterations(float64):
